@@ -112,8 +112,7 @@ class TrainedModel:
         self, frame: pd.DataFrame, problems: list[Problem] | None = None
     ) -> np.ndarray:
         """Encode `frame` with the fitted encoder and return probabilities."""
-        X = self.encoder.transform(frame, problems)
-        return predict_proba(self.network, X)
+        return predict_proba(self.network, self.encoder.encode(frame, problems))
 
     def predict(
         self, frame: pd.DataFrame, threshold: float | None = None

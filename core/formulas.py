@@ -24,7 +24,11 @@ def sigmoid(x: npt.ArrayLike) -> np.ndarray:
 
 
 def softmax(logits: npt.ArrayLike, axis: int = -1) -> np.ndarray:
-    """Compute e^z_k / sum_j e^z_j along `axis`, shifted by the maximum for stability."""
+    """Compute e^z_k / sum_j e^z_j along `axis`.
+
+    The logits are shifted by their maximum first, which leaves the result
+    unchanged and keeps e^z from overflowing.
+    """
     z = np.asarray(logits, dtype=np.float64)
     shifted = z - np.max(z, axis=axis, keepdims=True)
     exp_z = np.exp(shifted)

@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from core.errors import TrainingError
+from core.features import as_rows
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
@@ -21,6 +22,8 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 
 MAX_HIDDEN_UNITS = 4096
+# Rows expanded and passed through the network at once outside training.
+CHUNK_ROWS = 65536
 MAX_HIDDEN_LAYERS = 8
 
 
@@ -89,35 +92,31 @@ def logits_to_proba(logits: torch.Tensor) -> torch.Tensor:
     return torch.softmax(logits, dim=1)
 
 
-def as_feature_tensor(X: np.ndarray) -> torch.Tensor:
-    """Return X as a contiguous float32 tensor, sharing memory where allowed."""
-    array = np.ascontiguousarray(X, dtype=np.float32)
-    if not array.flags.writeable:
-        # pandas' copy-on-write hands out read-only arrays; torch needs its own.
-        array = array.copy()
-    return torch.from_numpy(array)
-
-
 @torch.no_grad()
-def predict_proba(
-    network: nn.Module, X: np.ndarray, batch_size: int = 65536
-) -> np.ndarray:
+def predict_logits(network: nn.Module, X, batch_size: int = CHUNK_ROWS) -> torch.Tensor:
+    """Compute the logits of every row of X in chunks of `batch_size` rows.
+
+    X is a dense array or EncodedFeatures; chunking bounds the memory of the
+    expanded one-hot rows.
+    """
+    network.eval()
+    rows = as_rows(X)
+    parts = [
+        network(rows.rows(slice(start, start + batch_size)))
+        for start in range(0, len(rows), batch_size)
+    ]
+    if not parts:
+        return torch.zeros((0, _last_linear(network).out_features))
+    return torch.cat(parts)
+
+
+def predict_proba(network: nn.Module, X, batch_size: int = CHUNK_ROWS) -> np.ndarray:
     """Compute class probabilities for the rows of X.
 
     Returns an array of shape (n_samples,) holding P(positive class) for a
     one-unit network, or (n_samples, K) softmax rows otherwise.
     """
-    network.eval()
-    X_t = as_feature_tensor(X)
-    parts = [
-        logits_to_proba(network(X_t[start : start + batch_size]))
-        for start in range(0, len(X_t), batch_size)
-    ]
-    if not parts:
-        n_outputs = _last_linear(network).out_features
-        shape = (0,) if n_outputs == 1 else (0, n_outputs)
-        return np.zeros(shape, dtype=np.float32)
-    return torch.cat(parts).numpy()
+    return logits_to_proba(predict_logits(network, X, batch_size)).numpy()
 
 
 def _last_linear(network: nn.Module) -> nn.Linear:

@@ -160,8 +160,10 @@ def fit_classifier(
     train_idx, valid_idx = split_rows(y, config.validation_share, config.seed)
     train_frame = prepared.frame.iloc[train_idx]
     encoder = FeatureEncoder.fit(train_frame, prepared.specs, prepared.missing)
-    X_train = encoder.transform(train_frame)
-    X_valid = encoder.transform(prepared.frame.iloc[valid_idx], problems=[])
+    X_train = encoder.encode(train_frame)
+    # A level seen only in validation rows encodes as no 1 in its one-hot
+    # block, as OneHotEncoder(handle_unknown="ignore") does.
+    X_valid = encoder.encode(prepared.frame.iloc[valid_idx], problems=[])
     result = train(
         X_train,
         y[train_idx],

@@ -21,11 +21,12 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from core.errors import DivergenceError, TrainingError
+from core.features import EncodedFeatures, as_rows
 from core.network import (
-    as_feature_tensor,
     build_network,
     check_architecture,
     output_units,
+    predict_logits,
     predict_proba,
 )
 
@@ -205,9 +206,8 @@ def _loss_function(n_classes: int) -> nn.Module:
 
 
 @torch.no_grad()
-def _evaluate(network, loss_fn, X: torch.Tensor, y: torch.Tensor):
-    network.eval()
-    logits = network(X)
+def _evaluate(network, loss_fn, X, y: torch.Tensor):
+    logits = predict_logits(network, X)
     loss = float(loss_fn(logits, y))
     if logits.shape[1] == 1:
         predicted = (logits >= 0).to(y.dtype)
@@ -230,9 +230,9 @@ def _divergence_message(config: TrainConfig, epoch: int, loss: float) -> str:
 
 
 def train(
-    X_train: np.ndarray,
+    X_train: np.ndarray | EncodedFeatures,
     y_train: np.ndarray,
-    X_valid: np.ndarray,
+    X_valid: np.ndarray | EncodedFeatures,
     y_valid: np.ndarray,
     n_classes: int,
     config: TrainConfig,
@@ -243,7 +243,8 @@ def train(
 
     Parameters
     ----------
-    X_train, X_valid : ndarray of shape (n_samples, n_features), float32
+    X_train, X_valid : ndarray of shape (n_samples, n_features) or EncodedFeatures
+        Encoded rows; EncodedFeatures expands one batch at a time.
     y_train, y_valid : ndarray of shape (n_samples,), class codes 0..K-1
     n_classes : int
         K; 2 gives one sigmoid output with binary cross-entropy.
@@ -265,31 +266,31 @@ def train(
         If the loss diverges before any epoch completed.
     """
     check_config(config, len(X_train))
+    X_t = as_rows(X_train)
+    y_t = _targets(y_train, n_classes)
+    X_v = as_rows(X_valid)
+    y_v = _targets(y_valid, n_classes)
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     network = build_network(
-        X_train.shape[1],
+        X_t.n_features,
         output_units(n_classes),
         tuple(config.hidden_layers),
         config.activation,
     )
     optimizer = _make_optimizer(network, config)
     loss_fn = _loss_function(n_classes)
-    X_t = as_feature_tensor(X_train)
-    y_t = _targets(y_train, n_classes)
-    X_v = as_feature_tensor(X_valid)
-    y_v = _targets(y_valid, n_classes)
     stop_event = stop_event or threading.Event()
     loop = _Loop(network, optimizer, loss_fn, config, generator, stop_event)
     logger.info(
         "training %s on %d rows x %d features, %d classes",
         config.optimizer,
         len(X_t),
-        X_t.shape[1],
+        X_t.n_features,
         n_classes,
     )
     status, message = loop.run(X_t, y_t, X_v, y_v, on_epoch)
-    valid_proba = predict_proba(network, X_valid)
+    valid_proba = predict_proba(network, X_v)
     logger.info("training ended: %s after %d epochs", status, len(loop.history))
     return TrainResult(
         network, loop.history, status, message, loop.best_epoch, valid_proba
@@ -314,7 +315,8 @@ class _Loop:
 
     def run(self, X_t, y_t, X_v, y_v, on_epoch) -> tuple[str, str]:
         with torch.no_grad():
-            start_loss = float(self.loss_fn(self.network(X_t), y_t))
+            start_loss = float(self.loss_fn(predict_logits(self.network, X_t), y_t))
+        self.network.train()
         limit = max(DIVERGENCE_FACTOR * start_loss, 10.0)
         status, message = "finished", ""
         since_best = 0
@@ -360,7 +362,7 @@ class _Loop:
         self._keep_weights(status)
         return status, message
 
-    def _epoch(self, X_t: torch.Tensor, y_t: torch.Tensor) -> float:
+    def _epoch(self, X_t, y_t: torch.Tensor) -> float:
         n_samples = len(X_t)
         batch_size = self.config.batch_size
         order = torch.randperm(n_samples, generator=self.generator)
@@ -370,7 +372,7 @@ class _Loop:
             if self.stop_event.is_set():
                 break
             index = order[start : start + batch_size]
-            xb, yb = X_t[index], y_t[index]
+            xb, yb = X_t.rows(index), y_t[index]
             loss = self.loss_fn(self.network(xb), yb)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
