@@ -1,0 +1,1 @@
+"""Streamlit widgets and plotly figure builders shared by the pages."""
