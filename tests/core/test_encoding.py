@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
@@ -206,3 +207,48 @@ def test_integer_and_float_levels_match():
     X = encoder.transform(with_gap)
     assert X[0].tolist() == [1.0, 0.0, 0.0]
     assert X[2].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_most_frequent_fill_matches_simple_imputer_on_ties():
+    frame = pd.DataFrame({"c": ["b", "a", "b", "a", None, "c"]})
+    encoder = FeatureEncoder.fit(frame, [ColumnSpec("c", "onehot")])
+    values = frame["c"].astype(object).where(frame["c"].notna(), np.nan)
+    imputer = SimpleImputer(strategy="most_frequent").fit(values.to_frame())
+    assert encoder.columns_[0].fill == imputer.statistics_[0] == "a"
+
+
+def test_onehot_levels_match_sklearn_max_categories():
+    counts = {f"v{i:03d}": 200 - i for i in range(150)}
+    values = [v for v, n in counts.items() for _ in range(n)]
+    frame = pd.DataFrame({"c": values})
+    encoder = FeatureEncoder.fit(frame, [ColumnSpec("c", "onehot")])
+    reference = OneHotEncoder(
+        max_categories=MAX_ONEHOT_LEVELS + 1, handle_unknown="infrequent_if_exist"
+    ).fit(frame.astype(object))
+    infrequent = set(reference.infrequent_categories_[0])
+    frequent = [c for c in reference.categories_[0] if c not in infrequent]
+    assert encoder.columns_[0].categories == frequent
+    assert encoder.columns_[0].other_level
+
+
+def test_encoded_rows_equal_dense_matrix():
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=50),
+            "c": rng.choice(list("abcde"), 50),
+            "g": rng.choice(list("FDCBA"), 50),
+        }
+    )
+    specs = [
+        ColumnSpec("c", "onehot"),
+        ColumnSpec("x", "numeric"),
+        ColumnSpec("g", "ordinal", tuple("FDCBA")),
+    ]
+    encoder = FeatureEncoder.fit(frame, specs)
+    encoded = encoder.encode(frame)
+    dense = encoder.transform(frame)
+    index = torch.tensor([3, 0, 49, 3])
+    np.testing.assert_array_equal(encoded.rows(index).numpy(), dense[[3, 0, 49, 3]])
+    assert encoded.nbytes < dense.nbytes
+    assert dense[:, :5].sum(axis=1).tolist() == [1.0] * 50
