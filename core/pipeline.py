@@ -53,7 +53,7 @@ class PreparedData:
 def default_specs(frame: pd.DataFrame, target: str, profiles=None) -> list[ColumnSpec]:
     """Suggest one ColumnSpec per feature column of `frame` (all but `target`).
 
-    With column profiles from `core.data.profile_columns`, their suggested
+    With column profiles from `core.profiles.profile_columns`, their suggested
     encoding and order are used; without, numbers are numeric and anything
     else one-hot.
     """

@@ -1,0 +1,417 @@
+"""Column profiles: what kind each column is and how to encode it.
+
+`profile_columns` describes each column of a parsed CSV (its kind,
+missing and distinct values, a few examples) and suggests an encoding and,
+for ordered scales such as letter grades, an order.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass
+
+import pandas as pd
+
+# The profile notes recognize a decimal comma with the same rule that the
+# CSV reader detects it by.
+from core.data import _COMMA_DECIMAL_TEXT, _all_numbers, _count
+from core.values import category_strings
+
+# Kinds of column that profile_columns reports.
+KINDS = ("numeric", "categorical", "boolean", "text", "datetime", "constant", "empty")
+MAX_CATEGORIES = 50
+# The kind checks of a text column look at its first this many distinct values.
+_HEAD_SIZE = 1000
+# A text column needs more distinct values than this, and an integer column
+# more rows, to be read as an ID.
+_ID_MIN_COUNT = 20
+# A categorical column with more levels than this gets a note on the width
+# of its one-hot encoding, and is not checked for an ordinal scale.
+_MANY_LEVELS = 20
+_BOOLEAN_PAIRS = (
+    frozenset({"yes", "no"}),
+    frozenset({"true", "false"}),
+    frozenset({"y", "n"}),
+    frozenset({"0", "1"}),
+)
+# Ordered scales, lowest first. A column whose lower-cased categories all
+# come from one scale is suggested as ordinal in this order.
+_ORDERED_SCALES = (
+    ("none", "very low", "low", "medium", "high", "very high"),
+    ("low", "mid", "high"),
+    ("low", "moderate", "high"),
+    ("xs", "s", "m", "l", "xl", "xxl"),
+    ("small", "medium", "large"),
+    ("poor", "fair", "good", "very good", "excellent"),
+    ("never", "rarely", "sometimes", "often", "always"),
+    ("strongly disagree", "disagree", "neutral", "agree", "strongly agree"),
+    ("beginner", "intermediate", "advanced", "expert"),
+)
+_LETTER_GRADE = re.compile(r"([A-F])([+-]?)")
+_DATE_TEXT = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?"
+    r"|\d{4}/\d{1,2}/\d{1,2}"
+    r"|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?"
+    r"|\d{1,2} [A-Za-z]{3,9}\.? \d{4}"
+    r"|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}"
+)
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """Summary of one column's values, with a suggested encoding.
+
+    Attributes
+    ----------
+    name : str
+        Column name.
+    kind : str
+        One of "numeric", "categorical", "boolean", "text" (an ID or free
+        text), "datetime", "constant" and "empty" (every value missing).
+    dtype : str
+        The pandas dtype, such as "int64", "float64", "str" or "bool".
+    n_missing : int
+        Number of missing values.
+    n_distinct : int
+        Number of distinct category strings among the non-missing values.
+    examples : list of str
+        Up to five distinct values, in order of first appearance.
+    suggested_encoding : str
+        One of "numeric", "ordinal", "onehot" and "drop".
+    categories : list of str
+        Distinct category strings (see `core.values.category_strings`),
+        sorted, at most 50. Numbers sort by value, other strings
+        alphabetically.
+    note : str
+        Why the kind or the encoding was chosen, or what to check.
+    suggested_order : tuple of str or None
+        For "ordinal": the categories from lowest to highest.
+    """
+
+    name: str
+    kind: str
+    dtype: str
+    n_missing: int
+    n_distinct: int
+    examples: list[str]
+    suggested_encoding: str
+    categories: list[str]
+    note: str = ""
+    suggested_order: tuple[str, ...] | None = None
+
+
+def profile_columns(frame: pd.DataFrame) -> list[ColumnProfile]:
+    """Describe each column and suggest how to encode it.
+
+    The first matching kind wins, in this order:
+
+    - "empty": every value is missing.
+    - "constant": one distinct value.
+    - "boolean": bool dtype, or two values such as yes/no, true/false,
+      y/n or 0/1.
+    - "numeric": a number dtype. An integer column with unique increasing
+      values in more than 20 rows is a row ID and becomes "text".
+    - "categorical", when a text column is mostly numbers with a few
+      other values. Its note names those values.
+    - "datetime": the values are dates.
+    - "text": more than 20 distinct values, which are more than half of
+      the values (an ID or free text).
+    - "categorical" otherwise.
+
+    Numbers are suggested as numeric, and booleans and categories as
+    one-hot. Letter grades and scales such as low/medium/high are
+    suggested as ordinal, with `suggested_order` lowest first. Text,
+    dates, constant and empty columns are suggested to be dropped.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The data, for example `CSVTable.frame`.
+
+    Returns
+    -------
+    list of ColumnProfile
+        One profile per column, in column order.
+    """
+    return [
+        _profile_column(str(column), frame.iloc[:, position])
+        for position, column in enumerate(frame.columns)
+    ]
+
+
+def profiles_frame(profiles: list[ColumnProfile]) -> pd.DataFrame:
+    """Arrange profiles as a table for display.
+
+    Parameters
+    ----------
+    profiles : list of ColumnProfile
+        Output of `profile_columns`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns column, kind, dtype, missing, distinct, examples, suggested
+        and note, one row per profile.
+    """
+    rows = [
+        {
+            "column": profile.name,
+            "kind": profile.kind,
+            "dtype": profile.dtype,
+            "missing": profile.n_missing,
+            "distinct": profile.n_distinct,
+            "examples": ", ".join(profile.examples),
+            "suggested": _suggestion_text(profile),
+            "note": profile.note,
+        }
+        for profile in profiles
+    ]
+    columns = [
+        "column",
+        "kind",
+        "dtype",
+        "missing",
+        "distinct",
+        "examples",
+        "suggested",
+        "note",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _suggestion_text(profile: ColumnProfile) -> str:
+    if profile.suggested_order:
+        return f"ordinal ({' < '.join(profile.suggested_order)})"
+    return profile.suggested_encoding
+
+
+@dataclass(frozen=True)
+class _Distinct:
+    """Distinct category strings of a column's non-missing values."""
+
+    count: int
+    # The first values in order of appearance, enough for every check in
+    # _classify, and the lowest values in sorted order.
+    head: list[str]
+    lowest: list[str]
+
+
+def _profile_column(name: str, series: pd.Series) -> ColumnProfile:
+    present = series.dropna()
+    n_missing = len(series) - len(present)
+    if present.empty:
+        return ColumnProfile(
+            name=name,
+            kind="empty",
+            dtype=str(series.dtype),
+            n_missing=n_missing,
+            n_distinct=0,
+            examples=[],
+            suggested_encoding="drop",
+            categories=[],
+            note=f"All {_count(len(series), 'value')} are missing.",
+        )
+    distinct = _distinct(present)
+    kind, encoding, note, order = _classify(name, series, present, distinct)
+    return ColumnProfile(
+        name=name,
+        kind=kind,
+        dtype=str(series.dtype),
+        n_missing=n_missing,
+        n_distinct=distinct.count,
+        examples=distinct.head[:5],
+        suggested_encoding=encoding,
+        categories=distinct.lowest,
+        note=note,
+        suggested_order=order,
+    )
+
+
+def _distinct(present: pd.Series) -> _Distinct:
+    """Find the distinct category strings without converting every value."""
+    uniques = pd.Series(pd.unique(present), dtype=present.dtype)
+    if _is_number_dtype(present.dtype):
+        # Distinct numbers have distinct category strings, so only the
+        # strings that are shown need to be made. Numbers sort by value.
+        return _Distinct(
+            count=len(uniques),
+            head=category_strings(uniques.iloc[:_HEAD_SIZE]).tolist(),
+            lowest=category_strings(
+                uniques.sort_values().iloc[:MAX_CATEGORIES]
+            ).tolist(),
+        )
+    if isinstance(present.dtype, pd.StringDtype):
+        # The same strings that category_strings makes from str values, in
+        # one vectorized call.
+        strings = uniques.str.strip()
+    else:
+        strings = category_strings(uniques)
+    strings = strings.drop_duplicates()
+    return _Distinct(
+        count=len(strings),
+        head=strings.iloc[:_HEAD_SIZE].tolist(),
+        lowest=strings.sort_values().iloc[:MAX_CATEGORIES].tolist(),
+    )
+
+
+def _is_number_dtype(dtype: object) -> bool:
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(
+        dtype
+    )
+
+
+_Classification = tuple[str, str, str, tuple[str, ...] | None]
+
+
+def _classify(
+    name: str, series: pd.Series, present: pd.Series, distinct: _Distinct
+) -> _Classification:
+    """Return kind, suggested encoding, note and ordinal order of a column."""
+    head = distinct.head
+    if distinct.count == 1:
+        return "constant", "drop", _constant_note(series, head[0]), None
+    if pd.api.types.is_bool_dtype(series.dtype) or _is_boolean_pair(head):
+        return "boolean", "onehot", f"Two values, {head[0]} and {head[1]}.", None
+    if _is_number_dtype(series.dtype):
+        if _is_running_id(present):
+            note = (
+                "Values are unique and increasing, so this looks like a row ID, "
+                "which tells nothing about the class."
+            )
+            return "text", "drop", note, None
+        return "numeric", "numeric", "", None
+    return _classify_text(name, present, distinct)
+
+
+def _classify_text(
+    name: str, present: pd.Series, distinct: _Distinct
+) -> _Classification:
+    """Classify a column of strings or of mixed types."""
+    n_distinct = distinct.count
+    head = distinct.head
+    many = n_distinct > _ID_MIN_COUNT and n_distinct / len(present) > 0.5
+    width_note = (
+        f"With {n_distinct:,} distinct values in {len(present):,} rows, one-hot "
+        "encoding would make a column for almost every row."
+    )
+
+    mixed = _decimal_comma_note(head) or _mixed_note(head)
+    if mixed and many:
+        return "categorical", "drop", f"{mixed} {width_note}", None
+    if mixed:
+        return "categorical", "onehot", mixed, None
+
+    if _is_datetime(head):
+        note = (
+            "Values are dates, which the network cannot use as they are. "
+            "Derive numeric columns (such as month or day of week) to use them."
+        )
+        return "datetime", "drop", note, None
+    if many:
+        return "text", "drop", f"This looks like an ID or free text. {width_note}", None
+
+    order = _ordinal_order(head, name)
+    if order:
+        note = f"Values have a natural order: {' < '.join(order)}."
+        return "categorical", "ordinal", note, order
+    note = ""
+    if n_distinct > _MANY_LEVELS:
+        note = f"One-hot encoding makes {n_distinct} columns from this column."
+    return "categorical", "onehot", note, None
+
+
+def _constant_note(series: pd.Series, value: str) -> str:
+    note = f"Every value is {value!r}, so the column cannot separate classes."
+    n_missing = int(series.isna().sum())
+    if n_missing:
+        note = (
+            f"Every present value is {value!r} and {_count(n_missing, 'value')} "
+            "are missing, so the column can only tell missing from present."
+        )
+    return note
+
+
+def _is_boolean_pair(distinct: list[str]) -> bool:
+    if len(distinct) != 2:
+        return False
+    return frozenset(value.lower() for value in distinct) in _BOOLEAN_PAIRS
+
+
+def _is_running_id(present: pd.Series) -> bool:
+    return (
+        pd.api.types.is_integer_dtype(present.dtype)
+        and len(present) > _ID_MIN_COUNT
+        and present.is_monotonic_increasing
+        and present.is_unique
+    )
+
+
+def _decimal_comma_note(distinct: list[str]) -> str:
+    """Describe a text column of numbers written like 1,5, else ""."""
+    if not _all_numbers(distinct, _COMMA_DECIMAL_TEXT):
+        return ""
+    example = next(v for v in distinct if _COMMA_DECIMAL_TEXT.fullmatch(v))
+    return (
+        f"Values look like numbers with a decimal comma, such as {example!r}, "
+        "so they are read as text. Write them with a decimal point, or save "
+        "the file with ';' as delimiter, to read them as numbers."
+    )
+
+
+def _mixed_note(distinct: list[str]) -> str:
+    """Describe a text column whose values are mostly numbers, else ""."""
+    numbers = pd.to_numeric(pd.Series(distinct, dtype=object), errors="coerce")
+    others = [
+        value for value, number in zip(distinct, numbers.isna(), strict=True) if number
+    ]
+    if not others or len(others) > len(distinct) / 2:
+        return ""
+    listed = ", ".join(repr(value) for value in others[:3])
+    more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+    return (
+        f"Mostly numbers, but {listed}{more} are not, so the column is read as "
+        "categories. Correct or clear those values to use it as numeric."
+    )
+
+
+def _is_datetime(distinct: list[str]) -> bool:
+    head = distinct[:100]
+    if not all(_DATE_TEXT.fullmatch(value) for value in head):
+        return False
+    with warnings.catch_warnings():
+        # pandas warns when it cannot infer one format for all values.
+        warnings.simplefilter("ignore", UserWarning)
+        parsed = pd.to_datetime(pd.Series(head), format="mixed", errors="coerce")
+    return bool(parsed.notna().all())
+
+
+def _ordinal_order(distinct: list[str], name: str) -> tuple[str, ...] | None:
+    """Return the categories lowest first when they form a known scale.
+
+    Letters such as A, B, C also name groups, so they count as grades only
+    when they include F or a + or - grade, or the column name says grade.
+    """
+    if not 3 <= len(distinct) <= _MANY_LEVELS:
+        return None
+    if all(_LETTER_GRADE.fullmatch(value) for value in distinct):
+        graded = "grade" in name.lower() or any(
+            value == "F" or len(value) == 2 for value in distinct
+        )
+        return tuple(sorted(distinct, key=_grade_rank)) if graded else None
+    lowered = [value.lower() for value in distinct]
+    if len(set(lowered)) < len(distinct):
+        return None
+    for scale in _ORDERED_SCALES:
+        if set(lowered) <= set(scale):
+            by_rank = sorted(
+                zip(lowered, distinct, strict=True), key=lambda p: scale.index(p[0])
+            )
+            return tuple(value for _, value in by_rank)
+    return None
+
+
+def _grade_rank(grade: str) -> tuple[int, int]:
+    """Rank a letter grade: F lowest and A highest, with B- < B < B+."""
+    letter, modifier = grade[0], grade[1:]
+    return "FEDCBA".index(letter), {"-": 0, "": 1, "+": 2}[modifier]

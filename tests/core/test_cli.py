@@ -1,0 +1,177 @@
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from core.bundle import load_model
+from core.cli import main
+
+DATA = Path(__file__).parents[1] / "data"
+ROOT = Path(__file__).parents[2]
+
+
+def run(argv: list[str]) -> tuple[int, str]:
+    out = io.StringIO()
+    status = main(argv, out=out)
+    return status, out.getvalue()
+
+
+@pytest.fixture
+def model_file(tmp_path) -> Path:
+    path = tmp_path / "model.pt"
+    status, text = run(
+        [
+            "train",
+            str(DATA / "09_unseen_train.csv"),
+            "--target",
+            "converted",
+            "--encode",
+            "tier=ordinal:low,mid,high",
+            "--epochs",
+            "30",
+            "--validation-share",
+            "0.3",
+            "--out",
+            str(path),
+        ]
+    )
+    assert status == 0, text
+    return path
+
+
+def test_train_prints_epochs_and_saves(model_file):
+    payload = torch.load(model_file, weights_only=True)
+    assert payload["target"]["classes"] == ["no", "yes"]
+    tier = next(c for c in payload["encoder"]["columns"] if c["name"] == "tier")
+    assert tier["categories"] == ["low", "mid", "high"]
+
+
+def test_train_output_lists_each_epoch(tmp_path):
+    status, text = run(
+        [
+            "train",
+            str(DATA / "22_rerun_state.csv"),
+            "--target",
+            "rain",
+            "--epochs",
+            "3",
+            "--batch-size",
+            "1",
+            "--optimizer",
+            "sgd",
+            "--out",
+            str(tmp_path / "m.pt"),
+        ]
+    )
+    assert status == 0
+    assert "epoch    3/3" in text
+    assert "label 'yes' when p >= threshold" in text
+    assert "saved model to" in text
+
+
+def test_predict_writes_csv_and_flags_unseen(model_file, tmp_path):
+    out_path = tmp_path / "predictions.csv"
+    status, text = run(
+        [
+            "predict",
+            str(model_file),
+            str(DATA / "09_unseen_predict.csv"),
+            "--out",
+            str(out_path),
+        ]
+    )
+    assert status == 0
+    predictions = pd.read_csv(out_path)
+    assert "device='tablet'" in text
+    assert predictions["prediction"].notna().tolist() == [True, False, False]
+    expected = load_model(model_file).predict(
+        pd.read_csv(DATA / "09_unseen_predict.csv")
+    )
+    assert predictions.loc[0, "prediction"] == expected.frame.loc[0, "prediction"]
+
+
+def test_evaluate_reports_metrics_at_threshold(model_file):
+    status, text = run(
+        [
+            "evaluate",
+            str(model_file),
+            str(DATA / "09_unseen_train.csv"),
+            "--threshold",
+            "0.0",
+        ]
+    )
+    assert status == 0
+    assert "threshold 0.00" in text
+    assert "recall 1.000" in text
+    assert "scored 10 of 10 rows" in text
+
+
+def test_bad_csv_exits_2_with_message(tmp_path, capsys):
+    status, _ = run(
+        [
+            "train",
+            str(DATA / "05_empty.csv"),
+            "--target",
+            "x",
+            "--out",
+            str(tmp_path / "m.pt"),
+        ]
+    )
+    assert status == 2
+    assert "file is empty (0 bytes)" in capsys.readouterr().err
+
+
+def test_unknown_target_exits_2(tmp_path, capsys):
+    status, _ = run(
+        [
+            "train",
+            str(DATA / "12_yes_no_target.csv"),
+            "--target",
+            "bought",
+            "--out",
+            str(tmp_path / "m.pt"),
+        ]
+    )
+    assert status == 2
+    assert "target column 'bought' is not in the data" in capsys.readouterr().err
+
+
+def test_bad_model_file_exits_2(tmp_path, capsys):
+    fake = tmp_path / "fake.pt"
+    fake.write_bytes(b"not a model")
+    status, _ = run(
+        ["predict", str(fake), str(DATA / "08_onehot_predict.csv"), "--out", "x.csv"]
+    )
+    assert status == 2
+    assert "not a PyTorch model file" in capsys.readouterr().err
+
+
+def test_help_documents_units():
+    result = subprocess.run(
+        [sys.executable, "-m", "core", "train", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    text = " ".join(result.stdout.split())
+    assert "1 is plain stochastic gradient descent" in text
+    assert "fraction of rows held out" in text
+    assert "activation after each hidden layer" in text
+
+
+@pytest.mark.skipif(shutil.which("head") is None, reason="needs the head command")
+def test_closed_pipe_is_not_a_traceback(tmp_path):
+    command = (
+        f"{sys.executable} -m core train {DATA / '22_rerun_state.csv'} --target rain "
+        f"--epochs 200 --out {tmp_path / 'm.pt'} | head -n 1"
+    )
+    result = subprocess.run(
+        command, shell=True, capture_output=True, text=True, cwd=ROOT
+    )
+    assert "Traceback" not in result.stderr
