@@ -1,0 +1,185 @@
+"""Evaluate page: metrics of the trained model on its validation rows."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import figures, jobs, state, widgets
+from core import metrics
+from core.bundle import TrainedModel
+from core.formulas import apply_threshold
+from core.threshold_tools import suggest_thresholds
+
+widgets.page_intro(
+    "Evaluate",
+    "See how the trained model does on the validation rows it never trained "
+    "on. For two classes, move the decision threshold and watch the metrics.",
+)
+
+
+@st.fragment
+def threshold_section(model: TrainedModel) -> None:
+    """Draw everything that depends on the threshold, as a fragment.
+
+    Moving the slider reruns only this function, not the whole page.
+
+    The slider's key carries the model's version, so a new model starts at
+    its own stored threshold.
+    """
+    tab = state.get()
+    table = state.threshold_table()
+    slider_key = state.seed_widget(f"threshold_{tab.model_version}", tab.threshold)
+    threshold = st.slider(
+        f"Decision threshold: label a row {model.pos_label!r} when p ≥ threshold",
+        min_value=0.0,
+        max_value=1.0,
+        step=0.01,
+        key=slider_key,
+    )
+    state.set_threshold(threshold)
+    jobs.remember_threshold(threshold)
+    at_threshold = table.at(threshold)
+    st.caption(figures.threshold_rule_text(threshold))
+    suggestion_buttons(table, slider_key)
+    title, body = widgets.CONCEPTS["sigmoid"]
+    with st.expander(title):
+        st.markdown(body)
+        st.plotly_chart(figures.sigmoid_figure(threshold), key="sigmoid")
+
+    widgets.metric_cards(at_threshold)
+    widgets.count_cards(at_threshold)
+    widgets.formula_rows(at_threshold)
+
+    y_pred = apply_threshold(model.valid_proba, threshold)
+    matrix_column, histogram_column = st.columns(2)
+    matrix = metrics.confusion_matrix_frame(model.y_valid, y_pred, model.classes_)
+    matrix_column.plotly_chart(
+        figures.confusion_matrix_figure(matrix, binary_labels=True),
+        key="confusion_binary",
+    )
+    histogram_column.plotly_chart(
+        figures.probability_histogram_figure(
+            model.valid_proba, model.y_valid, model.classes_, threshold
+        ),
+        key="probability_histogram",
+    )
+
+    roc, pr = state.curves()
+    roc_column, pr_column = st.columns(2)
+    roc_column.plotly_chart(
+        figures.roc_figure(roc, at_threshold.roc_point), key="roc_curve"
+    )
+    # Without a positive prediction precision is undefined, so the point
+    # has no place on the precision-recall curve.
+    pr_point = at_threshold.pr_point if at_threshold.precision_defined else None
+    pr_column.plotly_chart(figures.pr_figure(pr, pr_point), key="pr_curve")
+    for curve in (roc, pr):
+        if curve.note:
+            st.info(curve.note)
+    st.plotly_chart(
+        figures.threshold_sweep_figure(table.sweep(), threshold),
+        key="threshold_sweep",
+    )
+
+    st.markdown(f"**Classification report at threshold {threshold:.2f}**")
+    report = metrics.binary_report(table, None, threshold, model.classes_)
+    st.dataframe(widgets.report_table(report))
+
+
+def suggestion_buttons(table: metrics.ThresholdTable, slider_key: str) -> None:
+    """Offer thresholds picked by max F1, Youden's J and the lowest cost.
+
+    A button moves the slider to its threshold before the slider is drawn.
+    """
+    st.markdown("**Suggested thresholds** (click one to move the slider)")
+    fp_column, fn_column = st.columns(2)
+    cost_fp = fp_column.number_input(
+        "Cost of one false positive",
+        min_value=0.0,
+        step=1.0,
+        key=state.seed_widget("cost_fp", 1.0),
+    )
+    cost_fn = fn_column.number_input(
+        "Cost of one false negative",
+        min_value=0.0,
+        step=1.0,
+        key=state.seed_widget("cost_fn", 1.0),
+    )
+    suggestions = suggest_thresholds(table, cost_fp=cost_fp, cost_fn=cost_fn)
+    for column, suggestion in zip(
+        st.columns(len(suggestions) or 1), suggestions, strict=False
+    ):
+        column.button(
+            f"{suggestion.rule}: {suggestion.threshold:.2f}",
+            help=suggestion.reason,
+            key=f"suggest_{suggestion.rule}",
+            on_click=state.set_widget,
+            args=(slider_key, suggestion.threshold),
+        )
+
+
+def binary_concepts() -> None:
+    """Draw the expanders behind the binary metrics."""
+    for name in ("accuracy", "precision", "recall", "f1", "report"):
+        widgets.concept(name)
+
+
+def multiclass_section(model: TrainedModel) -> None:
+    """Draw softmax probabilities, argmax labels, the confusion matrix and report."""
+    scores = state.multiclass()
+    st.metric(
+        "Validation accuracy (argmax label)", widgets.format_value(scores.accuracy)
+    )
+    st.caption(
+        f"Mean cross-entropy −log p_y on the validation rows: "
+        f"{widgets.format_value(scores.cross_entropy, 4)}"
+    )
+
+    st.markdown(
+        "**Softmax probabilities of a few validation rows per class** "
+        "(each row sums to 1; the label is the argmax)"
+    )
+    rows = widgets.softmax_rows_frame(model, scores.y_pred)
+    st.dataframe(rows.style.format(precision=4))
+    row = st.selectbox(
+        "Validation row to show",
+        list(rows.index),
+        key=state.seed_widget(f"softmax_row_{state.get().model_version}", 0),
+    )
+    st.plotly_chart(
+        figures.softmax_bar_figure(model.valid_proba[row], model.classes_),
+        key="softmax_bar",
+    )
+
+    matrix_column, report_column = st.columns(2)
+    matrix_column.plotly_chart(
+        figures.confusion_matrix_figure(scores.confusion), key="confusion_multi"
+    )
+    report_column.markdown("**Classification report** (per class)")
+    report_column.dataframe(widgets.report_table(scores.report))
+    for name in ("softmax_argmax", "report"):
+        widgets.concept(name)
+
+
+current_model = state.get().model
+running = jobs.current_record()
+if running is not None and running.is_running:
+    st.info(
+        f"Training is in progress ({widgets.job_progress_text(running.job)}). "
+        "The metrics of the new model appear here when it ends."
+    )
+if current_model is None:
+    st.info("No trained model yet. Train one on the Train page.")
+    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/school:")
+else:
+    st.caption(
+        f"Model for target **{current_model.target_name}** with classes "
+        + ", ".join(f"`{name}`" for name in current_model.classes_)
+        + f"; {len(current_model.y_valid)} validation rows."
+    )
+    with widgets.reported_errors("evaluating the model"):
+        if current_model.is_binary:
+            threshold_section(current_model)
+            binary_concepts()
+        else:
+            multiclass_section(current_model)

@@ -1,0 +1,193 @@
+"""Predict page: download the model file, load one, and predict a new CSV."""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from components import state, widgets
+from core import bundle
+from core import data as core_data
+from core.bundle import TrainedModel
+from core.errors import ExplorerError
+
+widgets.page_intro(
+    "Predict",
+    "Download the trained model as one file, or load such a file, and predict "
+    "the classes of the rows of a new CSV file.",
+)
+
+CURRENT, UPLOADED = "current", "uploaded"
+
+
+def download_section(model: TrainedModel) -> None:
+    """Offer the current model, with the current threshold, as a .pt file."""
+    tab = state.get()
+    rule = ""
+    if model.is_binary:
+        rule = (
+            f" and the threshold {tab.threshold:.2f} (label {model.pos_label!r} "
+            "when p ≥ threshold)"
+        )
+    st.download_button(
+        "Download model file (.pt)",
+        data=state.model_file_bytes(),
+        file_name=f"{model.target_name}_model.pt",
+        mime="application/octet-stream",
+        # The download must not rerun the page: nothing changes on screen.
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    st.caption(
+        f"Contains the network weights, every column's fitted encoding, the "
+        f"classes {', '.join(model.classes_)}{rule}. It opens with "
+        "`core.bundle.load_model(path)` or `torch.load(path, weights_only=True)`."
+    )
+
+
+def model_upload_section() -> TrainedModel | None:
+    """Draw the model-file uploader and return the model it contains, if any."""
+    tab = state.get()
+    uploaded = st.file_uploader("Model file (.pt)", type=["pt"], key="model_upload")
+    if uploaded is not None and uploaded.file_id != tab.model_upload_file_id:
+        tab.model_upload_file_id = uploaded.file_id
+        tab.model_upload_error = None
+        content = uploaded.getvalue()
+        try:
+            model = bundle.load_model(content)
+        except ExplorerError as error:
+            widgets.log_error(f"loading model file {uploaded.name!r}", error)
+            tab.model_upload_error = str(error)
+        else:
+            tab.uploaded_model = model
+            tab.uploaded_model_name = uploaded.name
+            tab.uploaded_model_hash = hashlib.sha256(content).hexdigest()
+    if uploaded is None:
+        tab.model_upload_file_id = None
+        tab.model_upload_error = None
+    if tab.model_upload_error:
+        st.error(tab.model_upload_error)
+    elif tab.uploaded_model is not None:
+        st.caption(f"Loaded model file: {tab.uploaded_model_name}")
+    return tab.uploaded_model
+
+
+def choose_model() -> tuple[TrainedModel | None, tuple[object, ...]]:
+    """Return the model to predict with and a key that identifies it."""
+    tab = state.get()
+    sources = [CURRENT, UPLOADED] if tab.model is not None else [UPLOADED]
+    labels = {CURRENT: "The model trained here", UPLOADED: "A model file (.pt)"}
+    source = st.radio(
+        "Model to predict with",
+        sources,
+        format_func=labels.get,
+        horizontal=True,
+        key=state.seed_widget("predict_source", sources[0]),
+    )
+    if source == CURRENT and tab.model is not None:
+        return tab.model.with_threshold(tab.threshold), (
+            CURRENT,
+            tab.model_version,
+            tab.threshold,
+        )
+    model = model_upload_section()
+    return model, (UPLOADED, tab.uploaded_model_hash)
+
+
+def model_summary(model: TrainedModel) -> None:
+    """Describe what the model predicts and which columns it needs."""
+    columns = ", ".join(f"`{name}`" for name in model.encoder.input_columns_)
+    text = (
+        f"Predicts **{model.target_name}** ({', '.join(model.classes_)}) from the "
+        f"columns {columns}."
+    )
+    if model.is_binary:
+        text += (
+            f" A row is labelled **{model.pos_label}** when its probability "
+            f"p ≥ {model.threshold:.2f}."
+        )
+    else:
+        text += " Each row gets the class with the largest softmax probability."
+    st.markdown(text)
+
+
+def csv_upload_section() -> None:
+    """Draw the uploader of the CSV to predict and parse a new file once."""
+    tab = state.get()
+    uploaded = st.file_uploader(
+        "CSV file to predict", type=["csv", "txt", "tsv"], key="predict_upload"
+    )
+    if uploaded is not None and uploaded.file_id != tab.predict_file_id:
+        tab.predict_file_id = uploaded.file_id
+        tab.predict_error = None
+        content = uploaded.getvalue()
+        try:
+            table = core_data.read_csv(content, name=uploaded.name)
+        except ExplorerError as error:
+            widgets.log_error(f"reading upload {uploaded.name!r}", error)
+            tab.predict_error = str(error)
+            tab.predict_table = None
+        else:
+            tab.predict_table = table
+            tab.predict_name = uploaded.name
+            tab.predict_hash = hashlib.sha256(content).hexdigest()
+    if uploaded is None:
+        tab.predict_file_id = None
+        tab.predict_error = None
+    if tab.predict_error:
+        st.error(tab.predict_error)
+    elif tab.predict_table is not None:
+        st.caption(f"{tab.predict_name}: {tab.predict_table.describe()}")
+
+
+def prediction_section(model: TrainedModel, model_key: tuple[object, ...]) -> None:
+    """Predict the uploaded rows once per model and file, and show the result."""
+    tab = state.get()
+    if tab.predict_table is None:
+        st.info("Upload a CSV file with the model's columns to predict its rows.")
+        return
+    signature = (model_key, tab.predict_hash)
+    if tab.prediction is None or tab.prediction_signature != signature:
+        tab.prediction = None
+        tab.prediction_signature = None
+        tab.prediction = model.predict(tab.predict_table.frame)
+        tab.prediction_csv = tab.prediction.frame.to_csv(index=False).encode("utf-8")
+        tab.prediction_signature = signature
+
+    result = tab.prediction
+    st.success(f"Predicted {result.n_scored} of {len(result.frame)} rows.")
+    for note in result.notes:
+        st.info(note)
+    if result.problems:
+        messages = [problem.message for problem in result.problems]
+        st.warning(
+            f"{len(messages)} value(s) could not be encoded, so their rows are "
+            f"not scored:\n{widgets.problems_text(messages)}"
+        )
+
+    st.dataframe(result.frame, hide_index=True)
+    st.download_button(
+        "Download predictions (.csv)",
+        data=tab.prediction_csv or b"",
+        file_name="predictions.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+tab_state = state.get()
+if tab_state.model is not None:
+    st.subheader("Download the trained model")
+    with widgets.reported_errors("saving the model file"):
+        download_section(tab_state.model)
+st.subheader("Predict new rows")
+with widgets.reported_errors("predicting"):
+    chosen, chosen_key = choose_model()
+    if chosen is None:
+        st.info("Train a model on the Train page, or upload a model file.")
+    else:
+        model_summary(chosen)
+        csv_upload_section()
+        prediction_section(chosen, chosen_key)
