@@ -1,10 +1,12 @@
 """Classifier Explorer: the Streamlit entry point that routes to the four pages."""
 
 import logging
+import threading
 
 import streamlit as st
 
 from components import jobs, state, widgets
+from core import training
 
 st.set_page_config(page_title="Classifier Explorer", page_icon="🧠", layout="wide")
 
@@ -18,7 +20,14 @@ def configure_logging() -> None:
     )
 
 
+@st.cache_resource
+def warm_up_torch() -> None:
+    """Pay torch's one-time optimizer import in the background, once per server."""
+    threading.Thread(target=training.warm_up, name="torch-warm-up", daemon=True).start()
+
+
 configure_logging()
+warm_up_torch()
 state.init()
 jobs.sync_session()
 

@@ -252,3 +252,15 @@ def test_encoded_rows_equal_dense_matrix():
     np.testing.assert_array_equal(encoded.rows(index).numpy(), dense[[3, 0, 49, 3]])
     assert encoded.nbytes < dense.nbytes
     assert dense[:, :5].sum(axis=1).tolist() == [1.0] * 50
+
+
+def test_scaled_and_raw_numeric_columns_fit_separately():
+    frame = pd.DataFrame({"a": [1.0, 2.0, None, 5.0], "b": [10.0, None, 30.0, 40.0]})
+    specs = [ColumnSpec("a", "numeric", scale=False), ColumnSpec("b", "numeric")]
+    encoder = FeatureEncoder.fit(frame, specs)
+    a, b = encoder.columns_
+    assert (a.fill, a.mean, a.std) == (pytest.approx(8 / 3), 0.0, 1.0)
+    filled_b = np.array([10.0, 80 / 3, 30.0, 40.0])
+    assert b.fill == pytest.approx(80 / 3)
+    assert b.mean == pytest.approx(filled_b.mean())
+    assert b.std == pytest.approx(filled_b.std())
