@@ -57,6 +57,12 @@ navigation = st.navigation(
             icon=":material/upload_file:",
             url_path="predict",
         ),
+        st.Page(
+            "app_pages/runs.py",
+            title="Runs",
+            icon=":material/compare_arrows:",
+            url_path="runs",
+        ),
     ]
 )
 navigation.run()

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import figures, jobs, state, widgets
+from components import (
+    cost_matrix,
+    figures,
+    jobs,
+    script_download,
+    state,
+    threshold_panel,
+    widgets,
+)
 from core import metrics
 from core.bundle import TrainedModel
 from core.formulas import apply_threshold
-from core.threshold_tools import suggest_thresholds
 
 widgets.page_intro(
     "Evaluate",
@@ -40,7 +47,7 @@ def threshold_section(model: TrainedModel) -> None:
     jobs.remember_threshold(threshold)
     at_threshold = table.at(threshold)
     st.caption(figures.threshold_rule_text(threshold))
-    suggestion_buttons(table, slider_key)
+    threshold_panel.suggestion_buttons(table, slider_key)
     title, body = widgets.CONCEPTS["sigmoid"]
     with st.expander(title):
         st.markdown(body)
@@ -76,46 +83,17 @@ def threshold_section(model: TrainedModel) -> None:
     for curve in (roc, pr):
         if curve.note:
             st.info(curve.note)
-    st.plotly_chart(
-        figures.threshold_sweep_figure(table.sweep(), threshold),
-        key="threshold_sweep",
-    )
+    threshold_panel.sweep_chart(threshold)
 
     st.markdown(f"**Classification report at threshold {threshold:.2f}**")
     report = metrics.binary_report(table, None, threshold, model.classes_)
     st.dataframe(widgets.report_table(report))
 
+    binary_concepts()
 
-def suggestion_buttons(table: metrics.ThresholdTable, slider_key: str) -> None:
-    """Offer thresholds picked by max F1, Youden's J and the lowest cost.
-
-    A button moves the slider to its threshold before the slider is drawn.
-    """
-    st.markdown("**Suggested thresholds** (click one to move the slider)")
-    fp_column, fn_column = st.columns(2)
-    cost_fp = fp_column.number_input(
-        "Cost of one false positive",
-        min_value=0.0,
-        step=1.0,
-        key=state.seed_widget("cost_fp", 1.0),
-    )
-    cost_fn = fn_column.number_input(
-        "Cost of one false negative",
-        min_value=0.0,
-        step=1.0,
-        key=state.seed_widget("cost_fn", 1.0),
-    )
-    suggestions = suggest_thresholds(table, cost_fp=cost_fp, cost_fn=cost_fn)
-    for column, suggestion in zip(
-        st.columns(len(suggestions) or 1), suggestions, strict=False
-    ):
-        column.button(
-            f"{suggestion.rule}: {suggestion.threshold:.2f}",
-            help=suggestion.reason,
-            key=f"suggest_{suggestion.rule}",
-            on_click=state.set_widget,
-            args=(slider_key, suggestion.threshold),
-        )
+    threshold_panel.abstain_band_section(model, table, threshold)
+    # The script prints the metrics at the threshold, so it is redrawn with it.
+    script_download.script_download()
 
 
 def binary_concepts() -> None:
@@ -159,6 +137,7 @@ def multiclass_section(model: TrainedModel) -> None:
     report_column.dataframe(widgets.report_table(scores.report))
     for name in ("softmax_argmax", "report"):
         widgets.concept(name)
+    cost_matrix.cost_section(model, scores)
 
 
 current_model = state.get().model
@@ -180,6 +159,7 @@ else:
     with widgets.reported_errors("evaluating the model"):
         if current_model.is_binary:
             threshold_section(current_model)
-            binary_concepts()
+            threshold_panel.calibration_section(current_model)
         else:
             multiclass_section(current_model)
+            script_download.script_download()

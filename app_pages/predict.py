@@ -11,6 +11,7 @@ from core import bundle
 from core import data as core_data
 from core.bundle import TrainedModel
 from core.errors import ExplorerError
+from core.threshold_tools import REVIEW_LABEL
 
 widgets.page_intro(
     "Predict",
@@ -30,6 +31,12 @@ def download_section(model: TrainedModel) -> None:
             f" and the threshold {tab.threshold:.2f} (label {model.pos_label!r} "
             "when p ≥ threshold)"
         )
+        if tab.abstain_band is not None:
+            lower, upper = tab.abstain_band
+            rule += (
+                f" with the review band {lower:.2f} ≤ p < {upper:.2f} (label "
+                f"{REVIEW_LABEL!r})"
+            )
     st.download_button(
         "Download model file (.pt)",
         data=state.model_file_bytes(),
@@ -86,10 +93,11 @@ def choose_model() -> tuple[TrainedModel | None, tuple[object, ...]]:
         key=state.seed_widget("predict_source", sources[0]),
     )
     if source == CURRENT and tab.model is not None:
-        return tab.model.with_threshold(tab.threshold), (
+        return state.export_model(), (
             CURRENT,
             tab.model_version,
             tab.threshold,
+            tab.abstain_band,
         )
     model = model_upload_section()
     return model, (UPLOADED, tab.uploaded_model_hash)
@@ -107,6 +115,12 @@ def model_summary(model: TrainedModel) -> None:
             f" A row is labelled **{model.pos_label}** when its probability "
             f"p ≥ {model.threshold:.2f}."
         )
+        if model.abstain_band is not None:
+            lower, upper = model.abstain_band
+            text += (
+                f" A row with {lower:.2f} ≤ p < {upper:.2f} is labelled "
+                f"**{REVIEW_LABEL}** instead, for a person to decide."
+            )
     else:
         text += " Each row gets the class with the largest softmax probability."
     st.markdown(text)
@@ -157,6 +171,11 @@ def prediction_section(model: TrainedModel, model_key: tuple[object, ...]) -> No
 
     result = tab.prediction
     st.success(f"Predicted {result.n_scored} of {len(result.frame)} rows.")
+    if model.abstain_band is not None:
+        st.info(
+            f"{result.n_review} of the {result.n_scored} predicted rows fall in "
+            f"the review band and are labelled {REVIEW_LABEL!r}."
+        )
     for note in result.notes:
         st.info(note)
     if result.problems:

@@ -9,11 +9,16 @@ Streamlit drops a widget's value when a rerun does not draw the widget,
 which is what happens on a page switch. `seed_widget` copies a stored value
 back into the widget's key before it is drawn, so a page shows the same
 choices when the user comes back to it.
+
+Every model that becomes current with a run id is also kept in `runs`, the
+tab's last `MAX_RUNS` trainings, so the Runs page can compare them and make
+any of them current again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -25,6 +30,7 @@ from core.metrics import (
     pr_curve_points,
     roc_curve_points,
 )
+from core.threshold_tools import reliability_curve, sweep_for_plot
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,10 +41,13 @@ if TYPE_CHECKING:
     from core.metrics import Curve, MulticlassMetrics
     from core.pipeline import PreparedData
     from core.profiles import ColumnProfile
+    from core.threshold_tools import Reliability
     from core.training import TrainConfig
 
 _STATE_KEY = "explorer_state"
 DEFAULT_THRESHOLD = 0.5
+# Finished trainings a tab keeps for comparison; the oldest is dropped first.
+MAX_RUNS = 10
 
 
 @dataclass
@@ -74,6 +83,30 @@ class DataChoices:
     # The inputs `prepared` was computed from, so a rerun with unchanged
     # choices reuses it instead of encoding the table again.
     prepared_signature: tuple[Any, ...] | None = None
+
+
+@dataclass
+class RunEntry:
+    """A finished training of this tab, kept for the Runs page.
+
+    `number` counts the tab's trainings from 1 and never repeats, so a run
+    keeps its name after older ones are dropped. `threshold` and
+    `abstain_band` are the last ones chosen while this run was current.
+    """
+
+    number: int
+    run_id: str
+    model: TrainedModel
+    threshold: float
+    finished_at: float
+    abstain_band: tuple[float, float] | None = None
+    # Built on first use, like the current model's table.
+    threshold_table: ThresholdTable | None = None
+
+    @property
+    def name(self) -> str:
+        """Display name, such as "run 3"."""
+        return f"run {self.number}"
 
 
 @dataclass
@@ -115,6 +148,23 @@ class ExplorerState:
     prediction: PredictionResult | None = None
     prediction_csv: bytes | None = None
     prediction_signature: tuple[Any, ...] | None = None
+    # The probabilities [lower, upper) sent to review, or None for no band,
+    # and the last range the band slider showed, kept while the band is off.
+    abstain_band: tuple[float, float] | None = None
+    abstain_range: tuple[float, float] | None = None
+    model_bytes_band: tuple[float, float] | None = None
+    threshold_sweep: pd.DataFrame | None = None
+    reliability: Reliability | None = None
+    # The multiclass cost matrix as last edited, and the matrix the open
+    # editor started from: its edits are deltas against the second one.
+    cost_matrix: pd.DataFrame | None = None
+    cost_base: pd.DataFrame | None = None
+    # The "reproduce in code" script of the current model, made once.
+    script: str | None = None
+    script_error: str | None = None
+    script_signature: tuple[Any, ...] | None = None
+    runs: list[RunEntry] = field(default_factory=list)
+    n_runs: int = 0
 
 
 def init() -> ExplorerState:
@@ -151,11 +201,94 @@ def set_model(model: TrainedModel, run_id: str | None) -> None:
     tab.prediction = None
     tab.prediction_csv = None
     tab.prediction_signature = None
+    tab.abstain_band = model.abstain_band
+    tab.abstain_range = model.abstain_band
+    tab.model_bytes_band = None
+    tab.threshold_sweep = None
+    tab.reliability = None
+    tab.cost_matrix = None
+    tab.cost_base = None
+    tab.script = None
+    tab.script_error = None
+    tab.script_signature = None
+    if run_id is not None:
+        _remember_run(model, run_id)
+
+
+def _remember_run(model: TrainedModel, run_id: str) -> None:
+    tab = get()
+    entry = find_run(run_id)
+    if entry is not None:
+        entry.model = model
+        return
+    tab.n_runs += 1
+    tab.runs.append(
+        RunEntry(
+            number=tab.n_runs,
+            run_id=run_id,
+            model=model,
+            threshold=float(model.threshold),
+            finished_at=time.time(),
+            abstain_band=model.abstain_band,
+        )
+    )
+    del tab.runs[:-MAX_RUNS]
+
+
+def find_run(run_id: str | None) -> RunEntry | None:
+    """Return the kept run with `run_id`, or None."""
+    return next((entry for entry in get().runs if entry.run_id == run_id), None)
+
+
+def current_run() -> RunEntry | None:
+    """Return the kept run of the current model, if it came from a training."""
+    return find_run(get().model_run_id)
+
+
+def use_run(run_id: str) -> None:
+    """Make the kept run `run_id` the current model, with its threshold and band.
+
+    The tab's run id moves to that run too, so the next rerun does not
+    collect the newest training's model over it, and a reloaded tab comes
+    back to it.
+    """
+    entry = find_run(run_id)
+    if entry is None:
+        raise KeyError(f"run {run_id!r} is not among this tab's kept runs")
+    tab = get()
+    tab.run_id = entry.run_id
+    threshold, band = entry.threshold, entry.abstain_band
+    set_model(entry.model, entry.run_id)
+    set_threshold(threshold)
+    set_abstain_band(band)
+    tab.abstain_range = band
 
 
 def set_threshold(threshold: float) -> None:
     """Store the decision threshold that metrics, export and prediction use."""
-    get().threshold = float(threshold)
+    tab = get()
+    tab.threshold = float(threshold)
+    entry = current_run()
+    if entry is not None:
+        entry.threshold = tab.threshold
+
+
+def set_abstain_band(band: tuple[float, float] | None) -> None:
+    """Store the abstain band that the model file and prediction use."""
+    tab = get()
+    tab.abstain_band = None if band is None else (float(band[0]), float(band[1]))
+    entry = current_run()
+    if entry is not None:
+        entry.abstain_band = tab.abstain_band
+
+
+def export_model() -> TrainedModel:
+    """Return the current model with the chosen threshold and abstain band."""
+    tab = get()
+    model = _require_model().with_threshold(tab.threshold)
+    if model.is_binary:
+        model = model.with_abstain_band(tab.abstain_band)
+    return model
 
 
 def threshold_table() -> ThresholdTable:
@@ -181,6 +314,33 @@ def curves() -> tuple[Curve, Curve]:
     return tab.curves
 
 
+def threshold_sweep() -> pd.DataFrame:
+    """Return the metrics over thresholds for the plot, built once per model."""
+    tab = get()
+    if tab.threshold_sweep is None:
+        tab.threshold_sweep = sweep_for_plot(threshold_table())
+    return tab.threshold_sweep
+
+
+def reliability() -> Reliability:
+    """Return the current binary model's reliability curve in 10 bins, once."""
+    tab = get()
+    if tab.reliability is None:
+        model = _require_model()
+        tab.reliability = reliability_curve(model.y_valid, model.valid_proba, 10)
+    return tab.reliability
+
+
+def run_threshold_table(entry: RunEntry) -> ThresholdTable:
+    """Return the threshold table of a kept binary run, built once."""
+    if entry.threshold_table is None:
+        model = entry.model
+        entry.threshold_table = ThresholdTable.from_scores(
+            model.y_valid, model.valid_proba
+        )
+    return entry.threshold_table
+
+
 def multiclass() -> MulticlassMetrics:
     """Return the current multiclass model's metrics, computed once per model."""
     tab = get()
@@ -193,13 +353,17 @@ def multiclass() -> MulticlassMetrics:
 
 
 def model_file_bytes() -> bytes:
-    """Return the current model's file with the current threshold, made once per
-    model and threshold, so a rerun does not serialize it again."""
+    """Return the current model's file with the current threshold and band, made
+    once per model, threshold and band, so a rerun does not serialize it again."""
     tab = get()
-    model = _require_model()
-    if tab.model_bytes is None or tab.model_bytes_threshold != tab.threshold:
-        tab.model_bytes = model_to_bytes(model.with_threshold(tab.threshold))
+    if (
+        tab.model_bytes is None
+        or tab.model_bytes_threshold != tab.threshold
+        or tab.model_bytes_band != tab.abstain_band
+    ):
+        tab.model_bytes = model_to_bytes(export_model())
         tab.model_bytes_threshold = tab.threshold
+        tab.model_bytes_band = tab.abstain_band
     return tab.model_bytes
 
 

@@ -27,6 +27,7 @@ from core.encoding import FeatureEncoder, Problem
 from core.errors import ExplorerError, ModelFileError, PredictionError
 from core.formulas import apply_threshold
 from core.network import build_network, output_units, predict_proba
+from core.threshold_tools import REVIEW_LABEL, check_band
 from core.training import EpochRecord, TrainConfig
 
 logger = logging.getLogger(__name__)
@@ -43,13 +44,16 @@ class PredictionResult:
 
     `frame` is the input with the model's columns appended: one probability
     column per output and "prediction" (the label in the original class
-    names). Rows listed in `problems` get no prediction.
+    names, or "review" for a row in the model's abstain band). Rows listed
+    in `problems` get no prediction. `n_review` counts the scored rows sent
+    to review.
     """
 
     frame: pd.DataFrame
     problems: list[Problem]
     notes: list[str]
     n_scored: int
+    n_review: int = 0
 
 
 @dataclass
@@ -59,7 +63,9 @@ class TrainedModel:
     `y_valid` holds the validation rows' class codes and `valid_proba` the
     network's probabilities for them: P(pos_label) of shape (n_valid,) for a
     binary model, softmax rows of shape (n_valid, K) otherwise. `threshold`
-    turns a binary probability into the positive label with `>=`.
+    turns a binary probability into the positive label with `>=`. A binary
+    model may have an `abstain_band` (lower, upper): a row with
+    lower <= p < upper is labelled "review" instead of a class.
     """
 
     network: nn.Sequential
@@ -76,6 +82,7 @@ class TrainedModel:
     dataset_name: str = ""
     threshold: float = 0.5
     versions: dict[str, str] = field(default_factory=dict)
+    abstain_band: tuple[float, float] | None = None
 
     @property
     def is_binary(self) -> bool:
@@ -94,6 +101,35 @@ class TrainedModel:
                 f"invalid threshold {threshold!r}; use a probability from 0 to 1"
             )
         return replace(self, threshold=float(threshold))
+
+    def with_abstain_band(self, band: tuple[float, float] | None) -> TrainedModel:
+        """Return a copy that sends rows with lower <= p < upper to review.
+
+        Raises
+        ------
+        PredictionError
+            If the band is not 0 <= lower <= upper <= 1, the model is not
+            binary, or a class is named "review".
+        """
+        if band is None:
+            return replace(self, abstain_band=None)
+        lower, upper = (float(value) for value in band)
+        try:
+            check_band(lower, upper)
+        except ExplorerError as exc:
+            raise PredictionError(str(exc)) from exc
+        if not self.is_binary:
+            raise PredictionError(
+                f"an abstain band needs a binary model; this one has "
+                f"{self.n_classes} classes and labels each row by argmax"
+            )
+        if REVIEW_LABEL in self.classes_:
+            raise PredictionError(
+                f"a class is named {REVIEW_LABEL!r}, so rows sent to review "
+                "could not be told apart from it; rename that class to use a "
+                "review band"
+            )
+        return replace(self, abstain_band=(lower, upper))
 
     def valid_predictions(self, threshold: float | None = None) -> np.ndarray:
         """Return the predicted class codes of the validation rows."""
@@ -131,19 +167,35 @@ class TrainedModel:
         for problem in problems:
             bad[problem.row - 1] = True
         out = frame.reset_index(drop=True).copy()
+        review = np.zeros(len(frame), dtype=bool)
         if self.is_binary:
             codes = apply_threshold(proba, threshold)
             out[f"probability_{self.pos_label}"] = np.where(bad, np.nan, proba)
+            review = self._in_band(proba) & ~bad
         else:
             codes = np.argmax(proba, axis=1)
             for k, name in enumerate(self.classes_):
                 out[f"probability_{name}"] = np.where(bad, np.nan, proba[:, k])
         labels = np.asarray(self.classes_, dtype=object)[codes]
+        labels[review] = REVIEW_LABEL
         out["prediction"] = np.where(bad, None, labels)
         out["problem"] = _problem_column(problems, len(frame))
         return PredictionResult(
-            out, problems, self._extra_notes(frame), int((~bad).sum())
+            out,
+            problems,
+            self._extra_notes(frame),
+            int((~bad).sum()),
+            int(review.sum()),
         )
+
+    def _in_band(self, proba: np.ndarray) -> np.ndarray:
+        if self.abstain_band is None:
+            return np.zeros(len(proba), dtype=bool)
+        # Cast the edges to the probabilities' dtype, as apply_threshold
+        # does, so a float32 p equal to an edge falls on the same side.
+        cast = proba.dtype.type
+        lower, upper = (cast(edge) for edge in self.abstain_band)
+        return (proba >= lower) & (proba < upper)
 
     def _extra_notes(self, frame: pd.DataFrame) -> list[str]:
         known = set(self.encoder.input_columns_) | {self.target_name}
@@ -200,6 +252,9 @@ def model_to_dict(model: TrainedModel) -> dict[str, Any]:
             "pos_label": model.pos_label,
         },
         "threshold": float(model.threshold),
+        "abstain_band": (
+            None if model.abstain_band is None else list(model.abstain_band)
+        ),
         "config": model.config.to_dict(),
         "history": [_record_dict(r) for r in model.history],
         "validation": {
@@ -376,7 +431,7 @@ def _model_from_payload(payload: dict[str, Any]) -> TrainedModel:
     validation = payload.get("validation", {})
     y_valid = _array(validation.get("y_true"), np.int64)
     valid_proba = _array(validation.get("y_proba"), np.float32)
-    return TrainedModel(
+    model = TrainedModel(
         network=network,
         encoder=encoder,
         target_name=str(target["name"]),
@@ -392,6 +447,9 @@ def _model_from_payload(payload: dict[str, Any]) -> TrainedModel:
         threshold=_threshold(payload["threshold"]),
         versions={str(k): str(v) for k, v in payload.get("versions", {}).items()},
     )
+    # Files written before the band existed have no entry, which means no band.
+    # with_abstain_band rejects a band on a multiclass model.
+    return model.with_abstain_band(_abstain_band(payload.get("abstain_band")))
 
 
 def _array(value: Any, dtype) -> np.ndarray:
@@ -405,3 +463,23 @@ def _threshold(value: Any) -> float:
     if not 0.0 <= threshold <= 1.0:
         raise ModelFileError(f"the model file has an invalid threshold {value!r}")
     return threshold
+
+
+def _abstain_band(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    invalid = ModelFileError(
+        f"invalid abstain band {value!r}; it must be "
+        "[lower, upper] with 0 <= lower <= upper <= 1, or absent"
+    )
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise invalid
+    if any(
+        isinstance(edge, bool) or not isinstance(edge, int | float) for edge in value
+    ):
+        raise invalid
+    lower, upper = float(value[0]), float(value[1])
+    # Comparisons with NaN are False, so NaN edges are rejected here too.
+    if not 0.0 <= lower <= upper <= 1.0:
+        raise invalid
+    return (lower, upper)

@@ -131,8 +131,10 @@ def _check_costs(cost_fp: float, cost_fn: float) -> None:
 class BandMetrics:
     """Metrics when rows with lower <= p < upper are sent to review.
 
-    Rows with p >= upper are labelled positive and rows with p < lower
-    negative; `metrics` counts those decided rows only.
+    Every other row is labelled by the threshold: positive when p >= the
+    threshold. With the threshold inside the band (the usual choice, and
+    what `threshold=None` means) that is p >= upper positive and p < lower
+    negative. `metrics` counts the decided rows only.
     """
 
     lower: float
@@ -146,6 +148,11 @@ class BandMetrics:
         """Share of rows sent to review."""
         return self.n_review / self.n_samples if self.n_samples else math.nan
 
+    @property
+    def n_decided(self) -> int:
+        """Number of rows that get a label."""
+        return self.n_samples - self.n_review
+
 
 def check_band(lower: float, upper: float) -> None:
     """Raise ExplorerError unless 0 <= lower <= upper <= 1."""
@@ -156,33 +163,111 @@ def check_band(lower: float, upper: float) -> None:
         )
 
 
-def band_metrics(table: ThresholdTable, lower: float, upper: float) -> BandMetrics:
-    """Count the review band and compute the metrics on the decided rows."""
+def _band_threshold(upper: float, threshold: float | None) -> float:
+    # Any threshold inside [lower, upper] labels the decided rows alike, so
+    # None stands for upper.
+    if threshold is None:
+        return float(upper)
+    value = float(threshold)
+    if not 0.0 <= value <= 1.0:
+        raise ExplorerError(
+            f"invalid threshold {threshold!r}; use a probability from 0 to 1"
+        )
+    return value
+
+
+def _decided_counts(
+    scores: np.ndarray, low: np.floating, high: np.floating, cut: np.floating
+) -> tuple[int, int]:
+    # searchsorted(side="left") counts the scores < value, so a score equal
+    # to `high` or `cut` stays on the upper side, as p >= upper and p >= t do.
+    below_low, below_high, below_cut = (
+        int(scores.searchsorted(value)) for value in (low, high, cut)
+    )
+    n_review = below_high - below_low
+    # Rows with p >= cut that the band still takes: max(cut, low) <= p < high.
+    review_above_cut = max(0, below_high - max(below_cut, below_low))
+    n_positive = len(scores) - below_cut - review_above_cut
+    n_negative = len(scores) - n_review - n_positive
+    return n_positive, n_negative
+
+
+def band_metrics(
+    table: ThresholdTable,
+    lower: float,
+    upper: float,
+    threshold: float | None = None,
+) -> BandMetrics:
+    """Count the review band and compute the metrics on the decided rows.
+
+    Parameters
+    ----------
+    table : ThresholdTable
+        Validation scores of the positive class.
+    lower, upper : float
+        The band [lower, upper) of probabilities sent to review.
+    threshold : float, optional
+        Labels the rows outside the band (positive when p >= threshold).
+        None means a threshold inside the band.
+
+    Returns
+    -------
+    BandMetrics
+
+    Raises
+    ------
+    ExplorerError
+        If the band is not 0 <= lower <= upper <= 1 or the threshold is
+        outside [0, 1].
+    """
     check_band(lower, upper)
+    cut_value = _band_threshold(upper, threshold)
     cast = table.dtype.type
-    low, high = cast(lower), cast(upper)
-    positives, negatives = table.positive_scores, table.negative_scores
-    # searchsorted(side="left") counts scores < value, matching p >= upper.
-    fn = int(positives.searchsorted(low))
-    tp = table.n_positive - int(positives.searchsorted(high))
-    tn = int(negatives.searchsorted(low))
-    fp = table.n_negative - int(negatives.searchsorted(high))
-    decided = ThresholdMetrics.from_counts(upper, tp=tp, fp=fp, tn=tn, fn=fn)
+    low, high, cut = cast(lower), cast(upper), cast(cut_value)
+    tp, fn = _decided_counts(table.positive_scores, low, high, cut)
+    fp, tn = _decided_counts(table.negative_scores, low, high, cut)
+    decided = ThresholdMetrics.from_counts(cut_value, tp=tp, fp=fp, tn=tn, fn=fn)
     n_review = table.n_samples - decided.n_samples
     return BandMetrics(float(lower), float(upper), n_review, table.n_samples, decided)
 
 
-def band_labels(y_proba: npt.ArrayLike, lower: float, upper: float) -> np.ndarray:
-    """Return 1, 0 or -1 (review) per row for the band [lower, upper)."""
+def band_labels(
+    y_proba: npt.ArrayLike,
+    lower: float,
+    upper: float,
+    threshold: float | None = None,
+) -> np.ndarray:
+    """Return 1, 0 or -1 (review) per row for the band [lower, upper).
+
+    A row outside the band is 1 when p >= `threshold`; None means a
+    threshold inside the band.
+    """
     check_band(lower, upper)
+    cut = _band_threshold(upper, threshold)
     p = np.asarray(y_proba)
     if not np.issubdtype(p.dtype, np.floating):
         p = p.astype(np.float64)
     cast = p.dtype.type
-    labels = np.full(p.shape, -1, dtype=np.int64)
-    labels[p >= cast(upper)] = 1
-    labels[p < cast(lower)] = 0
+    labels = (p >= cast(cut)).astype(np.int64)
+    labels[(p >= cast(lower)) & (p < cast(upper))] = -1
     return labels
+
+
+# Up to this many validation rows the sweep uses every distinct score, so
+# its steps are exact. Above it the slider's 0.01 grid keeps the plot small.
+SWEEP_MAX_EXACT_ROWS = 2_000
+
+
+def sweep_for_plot(
+    table: ThresholdTable, max_exact_rows: int = SWEEP_MAX_EXACT_ROWS
+) -> pd.DataFrame:
+    """Tabulate the metrics for the threshold plot.
+
+    Every distinct score is a threshold when the table has at most
+    `max_exact_rows` rows; larger tables use `SLIDER_GRID`.
+    """
+    grid = None if table.n_samples <= max_exact_rows else SLIDER_GRID
+    return table.sweep(grid)
 
 
 @dataclass(frozen=True)

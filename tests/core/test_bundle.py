@@ -1,3 +1,4 @@
+import dataclasses
 import io
 import pickle
 from pathlib import Path
@@ -193,3 +194,81 @@ def test_inconsistent_weights_rejected(multiclass_model):
 def test_invalid_threshold_rejected(multiclass_model):
     with pytest.raises(PredictionError, match="invalid threshold 1.5"):
         multiclass_model.with_threshold(1.5)
+
+
+def test_abstain_band_round_trip(binary_model):
+    banded = binary_model.with_abstain_band((0.3, 0.7))
+    payload = torch.load(io.BytesIO(model_to_bytes(banded)), weights_only=True)
+    assert payload["abstain_band"] == [0.3, 0.7]
+    assert payload["format_version"] == FORMAT_VERSION
+    loaded = load_model(model_to_bytes(banded))
+    assert loaded.abstain_band == (0.3, 0.7)
+    assert loaded.threshold == 0.4
+    frame = read("09_unseen_train.csv")
+    pd.testing.assert_frame_equal(
+        loaded.predict(frame).frame, banded.predict(frame).frame
+    )
+
+
+def test_band_rows_labelled_review(binary_model):
+    frame = read("09_unseen_train.csv")
+    proba = binary_model.predict(frame).frame["probability_yes"].to_numpy()
+    # Edges at two of the rows' own probabilities: lower is inside the band,
+    # upper outside it.
+    lower, upper = np.quantile(proba, [0.25, 0.75], method="nearest")
+    result = binary_model.with_abstain_band((float(lower), float(upper))).predict(frame)
+    labels = result.frame["prediction"].to_numpy()
+    expected = np.where(proba >= 0.4, "yes", "no").astype(object)
+    in_band = (proba >= np.float32(lower)) & (proba < np.float32(upper))
+    expected[in_band] = "review"
+    np.testing.assert_array_equal(labels, expected)
+    assert result.n_review == int(in_band.sum())
+    assert labels[np.flatnonzero(proba == lower)[0]] == "review"
+    assert labels[np.flatnonzero(proba == upper)[0]] != "review"
+
+
+def test_old_file_without_band_loads(binary_model):
+    payload = model_to_dict(binary_model)
+    del payload["abstain_band"]
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    loaded = load_model(buffer.getvalue())
+    assert loaded.abstain_band is None
+    result = loaded.predict(read("09_unseen_train.csv"))
+    assert "review" not in set(result.frame["prediction"])
+    assert result.n_review == 0
+
+
+@pytest.mark.parametrize(
+    "band",
+    [[0.7, 0.3], [-0.1, 0.5], [0.2, 1.5], [0.2, float("nan")], [0.5], ["a", "b"], 0.5],
+)
+def test_invalid_band_in_file_rejected(binary_model, band):
+    payload = model_to_dict(binary_model)
+    payload["abstain_band"] = band
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    with pytest.raises(ModelFileError, match="invalid abstain band"):
+        load_model(buffer.getvalue())
+
+
+def test_band_on_multiclass_rejected(multiclass_model):
+    with pytest.raises(PredictionError, match="needs a binary model"):
+        multiclass_model.with_abstain_band((0.4, 0.6))
+    payload = model_to_dict(multiclass_model)
+    payload["abstain_band"] = [0.4, 0.6]
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    with pytest.raises(ModelFileError, match="needs a binary model"):
+        load_model(buffer.getvalue())
+
+
+def test_inverted_band_rejected(binary_model):
+    with pytest.raises(PredictionError, match="invalid abstain band"):
+        binary_model.with_abstain_band((0.6, 0.4))
+
+
+def test_band_with_class_named_review_rejected(binary_model):
+    renamed = dataclasses.replace(binary_model, classes_=["no", "review"])
+    with pytest.raises(PredictionError, match="a class is named 'review'"):
+        renamed.with_abstain_band((0.4, 0.6))

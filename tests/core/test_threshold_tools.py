@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 from sklearn.calibration import calibration_curve
-from sklearn.metrics import f1_score, recall_score, roc_curve
+from sklearn.metrics import (
+    confusion_matrix,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_curve,
+)
 
 from core.errors import ExplorerError
 from core.metrics import ThresholdTable
@@ -13,6 +19,7 @@ from core.threshold_tools import (
     min_cost_predictions,
     reliability_curve,
     suggest_thresholds,
+    sweep_for_plot,
 )
 
 
@@ -156,3 +163,67 @@ def test_cost_matrix_shifts_predictions():
 def test_cost_matrix_shape_checked():
     with pytest.raises(ExplorerError, match="must be 3 x 3"):
         min_cost_predictions(np.ones((2, 3)) / 3, np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("threshold", [0.2, 0.45, 0.6, 0.75])
+def test_band_with_threshold_matches_sklearn(scored, threshold):
+    y_true, y_score = scored
+    table = ThresholdTable.from_scores(y_true, y_score)
+    band = band_metrics(table, 0.4, 0.6, threshold=threshold)
+    in_band = (y_score >= np.float32(0.4)) & (y_score < np.float32(0.6))
+    decided = ~in_band
+    y_pred = (y_score >= np.float32(threshold)).astype(int)
+    tn, fp, fn, tp = confusion_matrix(
+        y_true[decided], y_pred[decided], labels=[0, 1]
+    ).ravel()
+    assert (band.metrics.tp, band.metrics.fp) == (tp, fp)
+    assert (band.metrics.tn, band.metrics.fn) == (tn, fn)
+    assert band.n_review == int(in_band.sum())
+    assert band.n_decided == int(decided.sum())
+    assert band.metrics.precision == pytest.approx(
+        precision_score(y_true[decided], y_pred[decided])
+    )
+    labels = band_labels(y_score, 0.4, 0.6, threshold=threshold)
+    np.testing.assert_array_equal(labels[decided], y_pred[decided])
+    assert (labels[in_band] == -1).all()
+
+
+@pytest.mark.parametrize("threshold", [0.4, 0.5, 0.6])
+def test_threshold_inside_band_changes_nothing(scored, threshold):
+    table = ThresholdTable.from_scores(*scored)
+    inside = band_metrics(table, 0.4, 0.6, threshold=threshold)
+    default = band_metrics(table, 0.4, 0.6)
+    counts = ("tp", "fp", "tn", "fn")
+    assert [getattr(inside.metrics, c) for c in counts] == [
+        getattr(default.metrics, c) for c in counts
+    ]
+
+
+def test_band_edges_with_float32_scores():
+    # float32(0.7) is 0.69999999, below the float64 0.7: the edges are cast
+    # to the scores' dtype, so a score equal to an edge sits on its upper side.
+    scores = np.array([0.7, 0.5, 0.1, 0.9], dtype=np.float32)
+    table = ThresholdTable.from_scores([1, 1, 0, 0], scores)
+    upper_edge = band_metrics(table, 0.4, 0.7)
+    assert upper_edge.n_review == 1
+    assert (upper_edge.metrics.tp, upper_edge.metrics.fp) == (1, 1)
+    assert band_labels(scores, 0.4, 0.7).tolist() == [1, -1, 0, 1]
+    lower_edge = band_metrics(table, 0.7, 0.95)
+    assert lower_edge.n_review == 2
+    assert band_labels(scores, 0.7, 0.95).tolist() == [-1, 0, 0, -1]
+
+
+@pytest.mark.parametrize("threshold", [-0.1, 1.5, float("nan")])
+def test_band_threshold_out_of_range_rejected(scored, threshold):
+    table = ThresholdTable.from_scores(*scored)
+    with pytest.raises(ExplorerError, match="invalid threshold"):
+        band_metrics(table, 0.4, 0.6, threshold=threshold)
+
+
+def test_sweep_for_plot_uses_grid_when_large(scored):
+    table = ThresholdTable.from_scores(*scored)
+    exact = sweep_for_plot(table, max_exact_rows=len(scored[0]))
+    assert len(exact) == len(np.unique(scored[1])) + 1
+    gridded = sweep_for_plot(table, max_exact_rows=10)
+    np.testing.assert_array_equal(gridded["threshold"], SLIDER_GRID)
+    assert gridded.loc[50, "recall"] == pytest.approx(table.at(0.5).recall)
