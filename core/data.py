@@ -13,12 +13,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import logging
 import os
 import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -77,6 +78,9 @@ _MAGIC_BYTES = (
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
     (b"\x1f\x8b", "a gzip-compressed file"),
+    # The UTF-32 byte order marks start like UTF-16's, so they come first.
+    (b"\xff\xfe\x00\x00", "UTF-32 text"),
+    (b"\x00\x00\xfe\xff", "UTF-32 text"),
     (b"\xff\xfe", "UTF-16 text"),
     (b"\xfe\xff", "UTF-16 text"),
 )
@@ -88,12 +92,25 @@ _NO_HEADER = (
     "it contains only blank lines, so it has no header row. Choose a CSV "
     "file whose first line names the columns."
 )
+_EMPTY_HEADER = (
+    "its first line contains only delimiters and spaces, so it names no "
+    "columns. Put the column names in the first line."
+)
 _INT_TEXT = re.compile(r"[+-]?\d+")
 _COMMA_DECIMAL_TEXT = re.compile(r"[+-]?\d*,\d+")
 _POINT_DECIMAL_TEXT = re.compile(r"[+-]?\d*\.\d+")
 # Scanning for rows with extra fields stops after this many are found.
 _MAX_LONG_RECORDS = 1000
 _PANDAS_BAD_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+# A header field that is a plain number, as in a data row.
+_HEADER_NUMBER = {
+    ".": re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"),
+    ",": re.compile(r"[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?"),
+}
+# Start of a document that is markup rather than CSV text.
+_MARKUP_START = re.compile(
+    r"<(\?xml|!doctype|html|head|body|table|svg|rss|feed)\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -177,6 +194,11 @@ class _Dialect:
     # Data records of the sample with their 1-based physical line numbers.
     records: list[tuple[int, list[str]]]
     notes: list[str]
+    # False when the first row is data, so `header` contains position names.
+    has_header: bool = True
+    # True when data lines carry empty fields past the header's last column,
+    # as a delimiter at the end of each line makes. Those fields are dropped.
+    trailing_empty: bool = False
 
 
 def read_csv(
@@ -223,14 +245,26 @@ def read_csv(
 
     start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     sample, encoding, truncated = _decode_sample(data, start, label)
+    problem = _markup_problem(sample, truncated)
+    if problem:
+        raise _read_error(label, [problem])
     dialect = _detect_dialect(sample, truncated)
     if not dialect.header:
         raise _read_error(label, [_NO_HEADER])
+    if not any(name.strip() for name in dialect.header):
+        raise _read_error(label, [_EMPTY_HEADER])
     problems = _header_problems(dialect.header)
-    frame, encoding, problem = _parse(data, start, encoding, dialect, limits)
+    frame, encoding, dialect, problem = _parse(data, start, encoding, dialect, limits)
     if problem:
         problems.append(problem)
     notes = list(dialect.notes)
+    if dialect.trailing_empty:
+        notes.append(
+            f"Data lines have more fields than the header's "
+            f"{_count(len(dialect.header), 'column')}, and every extra field is "
+            f"empty, as a {_mark(dialect.delimiter)} at the end of each line "
+            "makes. The empty fields were ignored."
+        )
     if encoding == "cp1252":
         notes.append(
             "The file is not valid UTF-8, so it was read as Windows-1252 "
@@ -241,8 +275,8 @@ def read_csv(
         frame = _clean_columns(frame, dialect.header, notes)
         frame = _apply_missing_markers(
             frame,
-            lambda positions: _pandas_read(
-                data, start, encoding, dialect, limits, positions
+            lambda positions, blanks: _pandas_read(
+                data, start, encoding, dialect, limits, positions, blanks
             ),
             notes,
         )
@@ -312,6 +346,30 @@ def _check_bytes(data: bytes, limits: ReadLimits) -> str | None:
     return None
 
 
+def _markup_problem(sample: str, truncated: bool) -> str | None:
+    """Return the problem when the text is HTML, XML or JSON, not CSV."""
+    head = sample.lstrip()
+    if _MARKUP_START.match(head):
+        return f"it looks like an HTML or XML document, not CSV text. {_EXPORT_HINT}"
+    if head[:1] not in ("{", "["):
+        return None
+    # The whole sample (a JSON document) or its first line (JSON Lines).
+    texts = [head.splitlines()[0]] if truncated else [head, head.splitlines()[0]]
+    if not any(_is_json_container(text) for text in texts):
+        return None
+    return (
+        "it looks like JSON data, not CSV text. Convert it to a table first, "
+        "for example with pandas.json_normalize(...).to_csv(...)."
+    )
+
+
+def _is_json_container(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), (dict, list))
+    except ValueError:
+        return False
+
+
 def _size_problem(n_bytes: int, limits: ReadLimits) -> str:
     return (
         f"it is {_megabytes(n_bytes)}, larger than the limit of "
@@ -359,7 +417,7 @@ def _encoding_problem(data: bytes, start: int) -> str:
             data[start:].decode(encoding)
         except UnicodeDecodeError as error:
             offset = start + error.start
-            line = data.count(b"\n", 0, offset) + 1
+            line = _line_of(data, offset)
             parts.append(
                 f"{title} fails at byte 0x{data[offset]:02x} "
                 f"(byte offset {offset}, line {line})"
@@ -370,13 +428,56 @@ def _encoding_problem(data: bytes, start: int) -> str:
     )
 
 
+def _line_of(data: bytes, offset: int) -> int:
+    """Return the 1-based line of a byte offset, for any line ending."""
+    head = data[:offset].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return head.count(b"\n") + 1
+
+
 def _detect_dialect(sample: str, truncated: bool) -> _Dialect:
     delimiter = _detect_delimiter(sample, truncated)
     records = _sample_records(sample, delimiter, truncated)
     header = records[0][1] if records else []
     data_records = records[1:]
     decimal, notes = _detect_decimal(header, data_records, delimiter)
+    if header and _header_is_data(header, data_records, decimal):
+        names = [f"column_{number}" for number in range(1, len(header) + 1)]
+        shown = ", ".join(name.strip() for name in header[:5])
+        shown += ", ..." if len(header) > 5 else ""
+        named = f"the column is named {names[0]!r}"
+        if len(names) > 1:
+            named = f"the columns are named {names[0]!r} to {names[-1]!r}"
+        notes.append(
+            "The first row looks like data, not column names: its fields "
+            f"({shown}) are numbers or values that occur in their columns. It "
+            "is read as the first data row, and "
+            f"{named}. Add a header row to give the columns names."
+        )
+        return _Dialect(delimiter, decimal, names, records, notes, has_header=False)
     return _Dialect(delimiter, decimal, header, data_records, notes)
+
+
+def _header_is_data(
+    header: list[str], records: list[tuple[int, list[str]]], decimal: str
+) -> bool:
+    """Tell whether the header row reads like a data row.
+
+    That is when some header field is a number and every other one is a
+    value of its own column further down, such as "yes" in a label column.
+    Column names are neither.
+    """
+    number = _HEADER_NUMBER[decimal]
+    names = [name.strip() for name in header]
+    is_number = [bool(number.fullmatch(name)) for name in names]
+    if not any(is_number):
+        return False
+    for index, name in enumerate(names):
+        if is_number[index]:
+            continue
+        column = {f[index].strip() for _, f in records if index < len(f)}
+        if not name or name not in column:
+            return False
+    return True
 
 
 def _detect_delimiter(sample: str, truncated: bool) -> str:
@@ -413,7 +514,8 @@ def _sample_records(
     text: str, delimiter: str, truncated: bool, max_records: int | None = None
 ) -> list[tuple[int, list[str]]]:
     """Split text into non-blank records, each with its first line number."""
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # newline="" hands csv.reader the line endings, so "\r" alone ends a line.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     records = []
     line = 1
     try:
@@ -505,28 +607,38 @@ def _long_records(
     return [(line, len(fields)) for line, fields in records if len(fields) > n_expected]
 
 
-def _long_records_in_file(
+def _scan_long_records(
     data: bytes, start: int, encoding: str, dialect: _Dialect
-) -> list[tuple[int, int]]:
-    """Scan the file for records longer than the header, up to a cap."""
+) -> tuple[list[tuple[int, int]], bool]:
+    """Scan the file for records longer than the header.
+
+    Returns (line, number of fields) of the records whose extra fields hold
+    a value, up to a cap, and whether any record has extra fields that are
+    all empty.
+    """
     # Undecodable bytes cannot change the field count, so they are replaced.
     text = data[start:].decode(_codec(encoding), errors="replace")
     n_expected = len(dialect.header)
-    reader = csv.reader(io.StringIO(text), delimiter=dialect.delimiter)
-    bad = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter)
+    filled = []
+    any_empty = False
     line = 1
     try:
-        next(reader, None)
-        line = reader.line_num + 1
+        if dialect.has_header:
+            next(reader, None)
+            line = reader.line_num + 1
         for fields in reader:
             if len(fields) > n_expected:
-                bad.append((line, len(fields)))
-                if len(bad) > _MAX_LONG_RECORDS:
-                    break
+                if any(value.strip() for value in fields[n_expected:]):
+                    filled.append((line, len(fields)))
+                    if len(filled) > _MAX_LONG_RECORDS:
+                        break
+                else:
+                    any_empty = True
             line = reader.line_num + 1
     except csv.Error:
         pass
-    return bad
+    return filled, any_empty
 
 
 def _long_records_problem(
@@ -538,7 +650,7 @@ def _long_records_problem(
         more = f" (and more than {_MAX_LONG_RECORDS - 5} other lines)"
     elif len(bad) > 5:
         more = f" (and {len(bad) - 5} other lines)"
-    mark = "a tab" if delimiter == "\t" else repr(delimiter)
+    mark = _mark(delimiter)
     return (
         f"the header has {n_expected} fields, but {listed}{more}. Put values "
         f"that contain {mark} in double quotes, or remove the extra {mark} "
@@ -546,40 +658,56 @@ def _long_records_problem(
     )
 
 
+def _mark(delimiter: str) -> str:
+    return "a tab" if delimiter == "\t" else repr(delimiter)
+
+
+_Parsed = tuple[pd.DataFrame | None, str, _Dialect, str | None]
+
+
 def _parse(
     data: bytes, start: int, encoding: str, dialect: _Dialect, limits: ReadLimits
-) -> tuple[pd.DataFrame | None, str, str | None]:
+) -> _Parsed:
     """Parse the whole file with pandas.
 
-    Returns the frame (None on failure), the encoding used and the problem
-    that stopped parsing. The sample may be valid UTF-8 while a later byte
-    is not, so a decoding failure falls back to cp1252 and parses again.
+    Returns the frame (None on failure), the encoding used, the dialect
+    (marked when lines end in empty extra fields) and the problem that
+    stopped parsing. The sample may be valid UTF-8 while a later byte is
+    not, so a decoding failure falls back to cp1252 and parses again.
     """
     n_expected = len(dialect.header)
-    if _long_records(dialect.records, n_expected):
+    if not dialect.trailing_empty and _long_records(dialect.records, n_expected):
         # Checked before pandas runs, because pandas silently makes the first
         # column the index when the first data row has one extra field.
-        bad = _long_records_in_file(data, start, encoding, dialect)
-        return None, encoding, _long_records_problem(bad, n_expected, dialect.delimiter)
+        filled, any_empty = _scan_long_records(data, start, encoding, dialect)
+        if filled:
+            problem = _long_records_problem(filled, n_expected, dialect.delimiter)
+            return None, encoding, dialect, problem
+        dialect = replace(dialect, trailing_empty=any_empty)
     try:
-        return _pandas_read(data, start, encoding, dialect, limits), encoding, None
+        frame = _pandas_read(data, start, encoding, dialect, limits)
+        return frame, encoding, dialect, None
     except UnicodeDecodeError:
         if encoding == "cp1252":
-            return None, encoding, _encoding_problem(data, start)
+            return None, encoding, dialect, _encoding_problem(data, start)
         logger.warning("The file is not valid UTF-8 after the first 64 KB")
     except pd.errors.EmptyDataError:
-        return None, encoding, _NO_HEADER
+        return None, encoding, dialect, _NO_HEADER
     except pd.errors.ParserError as error:
-        return None, encoding, _parser_problem(error, data, start, encoding, dialect)
+        filled, any_empty = [], False
+        if _PANDAS_BAD_LINE.search(str(error)):
+            filled, any_empty = _scan_long_records(data, start, encoding, dialect)
+        if any_empty and not filled and not dialect.trailing_empty:
+            # Lines after the sample end in empty extra fields.
+            trailing = replace(dialect, trailing_empty=True)
+            return _parse(data, start, encoding, trailing, limits)
+        problem = _parser_problem(error, filled, dialect)
+        return None, encoding, dialect, problem
     return _parse(data, start, "cp1252", dialect, limits)
 
 
 def _parser_problem(
-    error: pd.errors.ParserError,
-    data: bytes,
-    start: int,
-    encoding: str,
-    dialect: _Dialect,
+    error: pd.errors.ParserError, filled: list[tuple[int, int]], dialect: _Dialect
 ) -> str:
     match = _PANDAS_BAD_LINE.search(str(error))
     if not match:
@@ -587,12 +715,11 @@ def _parser_problem(
             f"pandas cannot parse it ({error}). Check that every double quote "
             "that opens a value also closes it."
         )
-    bad = _long_records_in_file(data, start, encoding, dialect)
-    if not bad:
+    if not filled:
         # csv.reader split the lines differently, so pandas' count is used.
         expected, line, seen = (int(group) for group in match.groups())
         return _long_records_problem([(line, seen)], expected, dialect.delimiter)
-    return _long_records_problem(bad, len(dialect.header), dialect.delimiter)
+    return _long_records_problem(filled, len(dialect.header), dialect.delimiter)
 
 
 def _pandas_read(
@@ -602,10 +729,17 @@ def _pandas_read(
     dialect: _Dialect,
     limits: ReadLimits,
     positions: list[int] | None = None,
+    blanks: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Parse the file, or the columns at positions with default markers."""
+    """Parse the file, or the columns at positions with default markers.
+
+    `blanks` lists fields of only whitespace that count as missing too.
+    """
     buffer = io.BytesIO(data)
     buffer.seek(start)
+    usecols = positions
+    if dialect.trailing_empty and usecols is None:
+        usecols = list(range(len(dialect.header)))
     # NOTE: catch_warnings swaps the process-wide filter list (Python 3.11),
     # so another thread's DtypeWarning during this parse is hidden too.
     with warnings.catch_warnings():
@@ -621,8 +755,14 @@ def _pandas_read(
             # Markers such as "NA" are replaced after parsing, so that each
             # column where one occurs can be named in a note.
             keep_default_na=positions is not None,
-            na_values=None if positions is not None else [""],
-            usecols=positions,
+            na_values=(blanks or None) if positions is not None else [""],
+            header=0 if dialect.has_header else None,
+            # Without a header row, `header` contains the names column_1, ...
+            names=None if dialect.has_header else dialect.header,
+            usecols=usecols,
+            # With extra fields past the header, pandas would otherwise turn
+            # the first column into the index.
+            index_col=False if dialect.trailing_empty else None,
             skip_blank_lines=True,
             # One row past the limit is enough to know the limit is exceeded.
             nrows=limits.max_rows + 1,
@@ -663,38 +803,48 @@ def _clean_columns(
 
 def _apply_missing_markers(
     frame: pd.DataFrame,
-    reparse: Callable[[list[int]], pd.DataFrame],
+    reparse: Callable[[list[int], list[str]], pd.DataFrame],
     notes: list[str],
 ) -> pd.DataFrame:
-    """Read pandas' default missing markers as missing, noting each column.
+    """Read missing markers and blank fields as missing, noting each column.
 
     The frame was parsed with only empty fields as missing, so a marker
-    keeps its column as text. A text column with markers has them replaced
-    by NaN. A column that looks like numbers or booleans apart from its
-    markers is parsed again with pandas' defaults, so that its dtype is
-    the one pandas gives.
+    keeps its column as text. The markers are pandas' defaults (NA, null,
+    ...) and fields of only spaces or tabs, which pandas keeps as text. A
+    text column with markers has them replaced by NaN. A column that looks
+    like numbers or booleans apart from its markers is parsed again with
+    pandas' defaults plus those blank fields, so that its dtype is the one
+    pandas gives.
     """
-    found, numeric_positions = [], []
+    found, blank_columns, numeric_positions = [], [], []
+    blanks: set[str] = set()
     for position, column in enumerate(frame.columns):
         series = frame.iloc[:, position]
-        if pd.api.types.is_numeric_dtype(series.dtype):
+        if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(
+            series.dtype
+        ):
             continue
         is_marker = series.isin(NA_MARKERS)
-        if not is_marker.any():
+        is_blank = _blank_fields(series)
+        if not is_marker.any() and not is_blank.any():
             continue
-        counts = series[is_marker].value_counts()
-        written = ", ".join(
-            f"{value!r} ({_count(int(count), 'value')})"
-            for value, count in counts.items()
-        )
-        found.append(f"column {column!r} {written}")
-        remaining = series.where(~is_marker)
+        if is_marker.any():
+            counts = series[is_marker].value_counts()
+            written = ", ".join(
+                f"{value!r} ({_count(int(count), 'value')})"
+                for value, count in counts.items()
+            )
+            found.append(f"column {column!r} {written}")
+        if is_blank.any():
+            blank_columns.append(f"{column!r} ({_count(int(is_blank.sum()), 'value')})")
+            blanks.update(series[is_blank].unique().tolist())
+        remaining = series.where(~(is_marker | is_blank))
         if _may_be_numbers(remaining):
             numeric_positions.append(position)
         else:
             frame.isetitem(position, remaining)
     if numeric_positions:
-        parsed = reparse(numeric_positions)
+        parsed = reparse(numeric_positions, sorted(blanks))
         for index, position in enumerate(numeric_positions):
             frame.isetitem(position, parsed.iloc[:, index])
     if found:
@@ -704,7 +854,24 @@ def _apply_missing_markers(
             "such as a class called 'NA', read the column with "
             "keep_default_na=False to keep it."
         )
+    if blank_columns:
+        noun = "column" if len(blank_columns) == 1 else "columns"
+        notes.append(
+            "Fields that contain only whitespace were read as missing values "
+            f"in {noun} {', '.join(blank_columns)}."
+        )
     return frame
+
+
+def _blank_fields(series: pd.Series) -> pd.Series:
+    """Mark the text fields that contain only whitespace."""
+    if series.dtype == object:
+        # Mixed chunks: only str values can be blank.
+        is_text = series.map(lambda value: isinstance(value, str), na_action="ignore")
+        text = series.where(is_text.fillna(False).astype(bool))
+    else:
+        text = series
+    return (text.str.strip() == "").fillna(False).astype(bool)
 
 
 def _may_be_numbers(series: pd.Series) -> bool:

@@ -1,7 +1,7 @@
 """Feature encoding: fit per-column encodings and apply them to new rows.
 
 Numeric columns are fitted with scikit-learn's SimpleImputer and
-StandardScaler inside one ColumnTransformer. Ordinal and one-hot levels
+StandardScaler in a Pipeline over all of them. Ordinal and one-hot levels
 and their most-frequent fill value come from one `pandas.factorize` pass
 per column, which is much faster than scikit-learn's object-dtype
 OneHotEncoder and SimpleImputer on large files; tests check that they
@@ -19,16 +19,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from core.errors import EncodingSpecError, PredictionError
-from core.features import ColumnEncoding, EncodedFeatures, Problem
+from core.features import FLOAT32_MAX, ColumnEncoding, EncodedFeatures, Problem
 from core.values import factorize_categories
 
 __all__ = [
+    "FLOAT32_MAX",
     "ColumnEncoding",
     "ColumnSpec",
     "EncodedFeatures",
@@ -208,6 +208,14 @@ class FeatureEncoder:
 
     def check_columns(self, frame: pd.DataFrame) -> None:
         """Raise PredictionError naming every input column `frame` lacks."""
+        names = list(frame.columns)
+        repeated = [c for c in self.input_columns_ if names.count(c) > 1]
+        if repeated:
+            raise PredictionError(
+                "the file has more than one column named "
+                + ", ".join(repr(c) for c in repeated)
+                + "; give each column a unique name and try again."
+            )
         absent = [c for c in self.input_columns_ if c not in frame.columns]
         if absent:
             raise PredictionError(
@@ -265,7 +273,9 @@ class FeatureEncoder:
         return cls(columns, missing)
 
 
-def _stack(columns: list[np.ndarray], n_rows: int, dtype) -> np.ndarray:
+def _stack(
+    columns: list[np.ndarray], n_rows: int, dtype: type[np.generic]
+) -> np.ndarray:
     if not columns:
         return np.zeros((n_rows, 0), dtype=dtype)
     return np.column_stack(columns).astype(dtype, copy=False)
@@ -289,6 +299,8 @@ def _check_specs(frame: pd.DataFrame, specs: list[ColumnSpec]) -> list[ColumnSpe
     for spec in specs:
         if spec.name not in frame.columns:
             errors.append(f"column {spec.name!r} is not in the data")
+        elif list(frame.columns).count(spec.name) > 1:
+            errors.append(f"column name {spec.name!r} occurs more than once")
         elif spec.encoding not in ENCODINGS:
             errors.append(
                 f"column {spec.name!r} has invalid encoding {spec.encoding!r}; "
@@ -317,6 +329,17 @@ def _numeric_values(values: pd.Series, name: str) -> np.ndarray:
             "choose onehot or ordinal for it, or clean those values"
         )
     numbers = numbers.to_numpy(np.float64)
+    too_large = np.abs(numbers) > FLOAT32_MAX
+    if too_large.any():
+        rows = np.flatnonzero(too_large)
+        examples = ", ".join(f"{v:g}" for v in pd.unique(numbers[too_large])[:5])
+        raise EncodingSpecError(
+            f"column {name!r} has infinite or too large values {examples} (data "
+            f"rows {', '.join(str(r + 1) for r in rows[:5])}), but the network "
+            "computes with float32 numbers up to about 3.4e38; replace them "
+            "with finite numbers, clear them so they are filled in, or set the "
+            "column to 'drop'"
+        )
     if np.isnan(numbers).all():
         raise EncodingSpecError(
             f"column {name!r} has no values at all; set it to 'drop'"
@@ -327,36 +350,52 @@ def _numeric_values(values: pd.Series, name: str) -> np.ndarray:
 def _fit_numeric_columns(
     frame: pd.DataFrame, specs: list[ColumnSpec], missing: MissingPolicy
 ) -> dict[str, ColumnEncoding]:
-    """Fit an imputer, and a scaler where asked, per numeric column."""
+    """Fit an imputer, and a scaler where asked, for the numeric columns.
+
+    One pipeline covers all scaled columns and one the unscaled ones: both
+    estimators work column by column, so the fitted values equal per-column
+    fits, and 30 columns fit in one vectorized pass instead of 30.
+    """
     if not specs:
         return {}
-    numbers = pd.DataFrame(
-        {f"c{i}": _numeric_values(frame[s.name], s.name) for i, s in enumerate(specs)}
-    )
-    transformers = []
-    for i, spec in enumerate(specs):
+    values = [_numeric_values(frame[s.name], s.name) for s in specs]
+    impute = missing.strategy == "impute"
+    columns = {}
+    for scaled in (True, False):
+        group = [i for i, s in enumerate(specs) if s.scale == scaled]
+        if not group:
+            continue
+        # Column-major, as a DataFrame hands its columns to scikit-learn, so
+        # each column is still reduced as one contiguous run. The array is
+        # private, so the imputer may fill it in place (copy=False): a
+        # ColumnTransformer over a DataFrame made three copies of it.
+        X = np.empty((len(frame), len(group)), order="F")
+        for k, i in enumerate(group):
+            X[:, k] = values[i]
         steps: list[tuple[str, Any]] = [
             (
                 "impute",
-                SimpleImputer(strategy=missing.numeric, fill_value=missing.fill_value),
+                SimpleImputer(
+                    strategy=missing.numeric,
+                    fill_value=missing.fill_value,
+                    copy=False,
+                ),
             )
         ]
-        if spec.scale:
-            steps.append(("scale", StandardScaler()))
-        transformers.append((f"c{i}", Pipeline(steps), [f"c{i}"]))
-    fitted = ColumnTransformer(transformers).fit(numbers)
-    impute = missing.strategy == "impute"
-    columns = {}
-    for i, spec in enumerate(specs):
-        pipeline = fitted.named_transformers_[f"c{i}"]
-        fill = float(pipeline.named_steps["impute"].statistics_[0])
-        mean, std = 0.0, 1.0
-        if spec.scale:
-            scaler = pipeline.named_steps["scale"]
-            mean, std = float(scaler.mean_[0]), float(scaler.scale_[0])
-        columns[spec.name] = ColumnEncoding(
-            spec.name, "numeric", [spec.name], fill if impute else None, mean, std
-        )
+        if scaled:
+            steps.append(("scale", StandardScaler(copy=False)))
+        pipeline = Pipeline(steps).fit(X)
+        statistics = pipeline.named_steps["impute"].statistics_
+        for k, i in enumerate(group):
+            spec = specs[i]
+            mean, std = 0.0, 1.0
+            if scaled:
+                scaler = pipeline.named_steps["scale"]
+                mean, std = float(scaler.mean_[k]), float(scaler.scale_[k])
+            fill = float(statistics[k]) if impute else None
+            columns[spec.name] = ColumnEncoding(
+                spec.name, "numeric", [spec.name], fill, mean, std
+            )
     return columns
 
 
@@ -386,7 +425,9 @@ def _categorical_fill(
     return labels[int(np.argmax(counts))]
 
 
-def _fit_ordinal(values: pd.Series, spec: ColumnSpec, missing: MissingPolicy):
+def _fit_ordinal(
+    values: pd.Series, spec: ColumnSpec, missing: MissingPolicy
+) -> ColumnEncoding:
     labels, counts, n_missing = _level_counts(values, spec.name)
     order = [str(v).strip() for v in (spec.order or labels)]
     duplicates = sorted({v for v in order if order.count(v) > 1})
@@ -408,7 +449,9 @@ def _fit_ordinal(values: pd.Series, spec: ColumnSpec, missing: MissingPolicy):
     return ColumnEncoding(spec.name, "ordinal", [spec.name], fill, categories=order)
 
 
-def _fit_onehot(values: pd.Series, spec: ColumnSpec, missing: MissingPolicy):
+def _fit_onehot(
+    values: pd.Series, spec: ColumnSpec, missing: MissingPolicy
+) -> ColumnEncoding:
     labels, counts, n_missing = _level_counts(values, spec.name)
     fill = _categorical_fill(labels, counts, n_missing, missing)
     if fill == MISSING_LEVEL and n_missing:

@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from core.bundle import TrainedModel
-from core.encoding import ColumnSpec, FeatureEncoder, MissingPolicy
+from core.encoding import (
+    FLOAT32_MAX,
+    MAX_ONEHOT_LEVELS,
+    OTHER_LEVEL,
+    ColumnSpec,
+    FeatureEncoder,
+    MissingPolicy,
+)
 from core.errors import EncodingSpecError, TargetError
+from core.profiles import ColumnProfile
 from core.target import TargetEncoding, encode_target
 from core.training import EpochRecord, TrainConfig, split_rows, train
 
@@ -50,7 +58,11 @@ class PreparedData:
         return len(self.frame)
 
 
-def default_specs(frame: pd.DataFrame, target: str, profiles=None) -> list[ColumnSpec]:
+def default_specs(
+    frame: pd.DataFrame,
+    target: str,
+    profiles: Iterable[ColumnProfile] | None = None,
+) -> list[ColumnSpec]:
     """Suggest one ColumnSpec per feature column of `frame` (all but `target`).
 
     With column profiles from `core.profiles.profile_columns`, their suggested
@@ -82,27 +94,43 @@ def prepare_data(
 ) -> PreparedData:
     """Check the choices against `frame` and keep the usable rows.
 
+    Rows without a target value are left out. Numeric features must hold
+    finite numbers within float32's range: "inf" (which pandas reads as
+    infinity) and text are reported with their data rows, rather than
+    clipped or imputed, so that no value changes silently.
+
+    Parameters
+    ----------
+    frame : DataFrame of shape (n_rows, n_columns)
+        The data, for example `CSVTable.frame`.
+    target : str
+        Name of the label column.
+    specs : list of ColumnSpec
+        One encoding per feature column; the target may appear only as "drop".
+    missing : MissingPolicy, optional
+        How missing feature values are handled. Defaults to imputation.
+    pos_label : str, optional
+        Positive class of a two-class target.
+
+    Returns
+    -------
+    PreparedData
+
     Raises
     ------
     TargetError
         If `target` is not a column or its labels are unusable.
     EncodingSpecError
-        If an encoding does not fit its column, or the target is also used
-        as a feature.
+        If there is no feature column, an encoding does not fit its column,
+        or the target is also used as a feature.
     """
     missing = missing or MissingPolicy()
-    if target not in frame.columns:
-        raise TargetError(
-            f"target column {target!r} is not in the data; choose one of "
-            + ", ".join(repr(str(c)) for c in frame.columns)
-        )
-    features = [s for s in specs if s.name != target or s.encoding == "drop"]
-    if len(features) < len(specs):
-        raise EncodingSpecError(
-            f"the target {target!r} is also listed as a feature; set it to 'drop'"
-        )
+    _check_columns(frame, target, specs)
     encoded = encode_target(frame[target], pos_label)
-    notes = [encoded.missing_note()] if encoded.n_missing else []
+    notes = [note for note in (encoded.missing_note(), encoded.merge_note()) if note]
+    problems = _numeric_problems(frame, specs, encoded.keep)
+    if problems:
+        raise EncodingSpecError("; ".join(problems))
     kept = frame.loc[encoded.keep].reset_index(drop=True)
     y = encoded.y
     if missing.strategy == "drop_rows":
@@ -120,10 +148,95 @@ def prepare_data(
         )
     target_encoding = _with_rows(encoded, y)
     encoder = FeatureEncoder.fit(kept, specs, missing)
+    notes += _capped_notes(encoder)
     return PreparedData(kept, target_encoding, list(specs), missing, encoder, notes)
 
 
-def _drop_incomplete_rows(frame: pd.DataFrame, y: np.ndarray, specs):
+def _check_columns(frame: pd.DataFrame, target: str, specs: list[ColumnSpec]) -> None:
+    columns = [str(c) for c in frame.columns]
+    if target not in frame.columns:
+        raise TargetError(
+            f"target column {target!r} is not in the data; choose one of "
+            + ", ".join(repr(c) for c in columns)
+        )
+    if columns.count(target) > 1:
+        raise TargetError(
+            f"the data has {columns.count(target)} columns named {target!r}; "
+            "give each column a unique name"
+        )
+    if len(columns) == 1:
+        raise EncodingSpecError(
+            f"the data has only the target column {target!r} and no feature "
+            "column to predict it from; add feature columns to the file"
+        )
+    if any(s.name == target and s.encoding != "drop" for s in specs):
+        raise EncodingSpecError(
+            f"the target {target!r} is also listed as a feature; set it to 'drop'"
+        )
+    names = [s.name for s in specs]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise EncodingSpecError(
+            "each column takes one encoding, but "
+            + ", ".join(repr(n) for n in repeated)
+            + " is listed more than once; keep one entry per column"
+        )
+
+
+def _numeric_problems(
+    frame: pd.DataFrame, specs: list[ColumnSpec], keep: np.ndarray
+) -> list[str]:
+    """Describe text and non-finite values in numeric features, by data row."""
+    problems = []
+    rows = np.flatnonzero(keep) + 1
+    columns = list(frame.columns)
+    for spec in specs:
+        if spec.encoding != "numeric" or columns.count(spec.name) != 1:
+            continue  # FeatureEncoder.fit reports these specs
+        values = frame[spec.name].reset_index(drop=True)[keep]
+        numbers = pd.to_numeric(values, errors="coerce")
+        text = (numbers.isna() & values.notna()).to_numpy()
+        if text.any():
+            examples = ", ".join(repr(str(v)) for v in pd.unique(values[text])[:5])
+            problems.append(
+                f"column {spec.name!r} is set to numeric but has non-numeric "
+                f"values {examples} ({_rows(rows[text])}); choose onehot or "
+                "ordinal for it, or clean those values"
+            )
+        with np.errstate(invalid="ignore"):
+            too_large = np.abs(numbers.to_numpy(np.float64)) > FLOAT32_MAX
+        if too_large.any():
+            found = pd.unique(numbers.to_numpy(np.float64)[too_large])[:5]
+            problems.append(
+                f"column {spec.name!r} has infinite or too large values "
+                f"{', '.join(f'{v:g}' for v in found)} ({_rows(rows[too_large])}), "
+                "but the network computes with float32 numbers up to about "
+                "3.4e38; replace them with finite numbers, clear them so they "
+                "are filled in, or set the column to 'drop'"
+            )
+    return problems
+
+
+def _rows(rows: np.ndarray, limit: int = 5) -> str:
+    shown = ", ".join(str(r) for r in rows[:limit])
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    word = "data row" if len(rows) == 1 else "data rows"
+    return f"{word} {shown}{more}"
+
+
+def _capped_notes(encoder: FeatureEncoder) -> list[str]:
+    return [
+        f"column {c.name!r} has more than {MAX_ONEHOT_LEVELS} categories, so "
+        f"one-hot encoding keeps the {MAX_ONEHOT_LEVELS} most frequent and "
+        f"puts the rest in {c.name + '_' + OTHER_LEVEL!r}"
+        for c in encoder.columns_
+        if c.encoding == "onehot" and c.other_level
+    ]
+
+
+def _drop_incomplete_rows(
+    frame: pd.DataFrame, y: np.ndarray, specs: list[ColumnSpec]
+) -> tuple[pd.DataFrame, np.ndarray, str]:
     used = [s.name for s in specs if s.encoding != "drop" and s.name in frame]
     complete = frame[used].notna().all(axis=1).to_numpy()
     n_dropped = int((~complete).sum())
@@ -141,6 +254,7 @@ def _with_rows(encoded: TargetEncoding, y: np.ndarray) -> TargetEncoding:
         encoded.pos_label,
         encoded.keep,
         encoded.missing_rows,
+        encoded.merged,
     )
 
 

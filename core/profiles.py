@@ -11,11 +11,13 @@ import re
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 # The profile notes recognize a decimal comma with the same rule that the
 # CSV reader detects it by.
 from core.data import _COMMA_DECIMAL_TEXT, _all_numbers, _count
+from core.encoding import MAX_ONEHOT_LEVELS, OTHER_LEVEL
 from core.values import category_strings
 
 # Kinds of column that profile_columns reports.
@@ -49,6 +51,12 @@ _ORDERED_SCALES = (
     ("beginner", "intermediate", "advanced", "expert"),
 )
 _LETTER_GRADE = re.compile(r"([A-F])([+-]?)")
+# Words in a column name that mark codes rather than quantities.
+_ID_WORDS = frozenset(
+    {"id", "ids", "uuid", "guid", "key", "code", "zip", "zipcode", "postcode"}
+)
+# Splits "customerID", "store_id" and "PostCode" into words.
+_NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _DATE_TEXT = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?"
     r"|\d{4}/\d{1,2}/\d{1,2}"
@@ -111,7 +119,10 @@ def profile_columns(frame: pd.DataFrame) -> list[ColumnProfile]:
     - "boolean": bool dtype, or two values such as yes/no, true/false,
       y/n or 0/1.
     - "numeric": a number dtype. An integer column with unique increasing
-      values in more than 20 rows is a row ID and becomes "text".
+      values in more than 20 rows is a row ID and becomes "text", and so
+      does an integer column with unique values whose name says ID (such
+      as customer_id or ZipCode). With repeated values, such a column is
+      "categorical": its numbers are codes without an order.
     - "categorical", when a text column is mostly numbers with a few
       other values. Its note names those values.
     - "datetime": the values are dates.
@@ -122,7 +133,9 @@ def profile_columns(frame: pd.DataFrame) -> list[ColumnProfile]:
     Numbers are suggested as numeric, and booleans and categories as
     one-hot. Letter grades and scales such as low/medium/high are
     suggested as ordinal, with `suggested_order` lowest first. Text,
-    dates, constant and empty columns are suggested to be dropped.
+    dates, constant and empty columns are suggested to be dropped, and so
+    is a number column that holds inf or -inf, because numeric encoding
+    rejects those values.
 
     Parameters
     ----------
@@ -214,6 +227,9 @@ def _profile_column(name: str, series: pd.Series) -> ColumnProfile:
         )
     distinct = _distinct(present)
     kind, encoding, note, order = _classify(name, series, present, distinct)
+    case_note = _case_note(distinct.head)
+    if case_note:
+        note = f"{note} {case_note}".strip()
     return ColumnProfile(
         name=name,
         kind=kind,
@@ -274,14 +290,44 @@ def _classify(
     if pd.api.types.is_bool_dtype(series.dtype) or _is_boolean_pair(head):
         return "boolean", "onehot", f"Two values, {head[0]} and {head[1]}.", None
     if _is_number_dtype(series.dtype):
-        if _is_running_id(present):
+        return _classify_numbers(name, series, present)
+    return _classify_text(name, present, distinct)
+
+
+def _classify_numbers(
+    name: str, series: pd.Series, present: pd.Series
+) -> _Classification:
+    if _is_running_id(present):
+        note = (
+            "Values are unique and increasing, so this looks like a row ID, "
+            "which tells nothing about the class."
+        )
+        return "text", "drop", note, None
+    if _name_says_id(name) and _is_integral(present):
+        if present.is_unique and len(present) >= 5:
             note = (
-                "Values are unique and increasing, so this looks like a row ID, "
-                "which tells nothing about the class."
+                "The name says ID and every value is unique, so this looks like "
+                "an identifier, which tells nothing about the class."
             )
             return "text", "drop", note, None
-        return "numeric", "numeric", "", None
-    return _classify_text(name, present, distinct)
+        note = (
+            "The name says ID, so the numbers look like codes whose order "
+            "means nothing, and one-hot encoding is suggested. Choose numeric "
+            "if they are amounts."
+        )
+        return "categorical", "onehot", note, None
+    infinite = np.isinf(series.to_numpy(dtype=np.float64, na_value=np.nan))
+    if infinite.any():
+        rows = np.flatnonzero(infinite) + 1
+        shown = ", ".join(str(r) for r in rows[:5])
+        more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+        note = (
+            f"Data rows {shown}{more} hold inf or -inf, which numeric encoding "
+            "rejects, so dropping the column is suggested. Replace or clear "
+            "those values to use it."
+        )
+        return "numeric", "drop", note, None
+    return "numeric", "numeric", "", None
 
 
 def _classify_text(
@@ -292,8 +338,8 @@ def _classify_text(
     head = distinct.head
     many = n_distinct > _ID_MIN_COUNT and n_distinct / len(present) > 0.5
     width_note = (
-        f"With {n_distinct:,} distinct values in {len(present):,} rows, one-hot "
-        "encoding would make a column for almost every row."
+        f"With {n_distinct:,} distinct values in {len(present):,} rows, most "
+        "values occur about once, too rarely for a category to be learned."
     )
 
     mixed = _decimal_comma_note(head) or _mixed_note(head)
@@ -301,6 +347,13 @@ def _classify_text(
         return "categorical", "drop", f"{mixed} {width_note}", None
     if mixed:
         return "categorical", "onehot", mixed, None
+    if _all_numbers_text(head):
+        note = (
+            "Every value is a number, but the column stores them as text (as "
+            "pandas does for integers beyond 64 bits); numeric encoding reads "
+            "them as floats."
+        )
+        return "numeric", "numeric", note, None
 
     if _is_datetime(head):
         note = (
@@ -316,7 +369,13 @@ def _classify_text(
         note = f"Values have a natural order: {' < '.join(order)}."
         return "categorical", "ordinal", note, order
     note = ""
-    if n_distinct > _MANY_LEVELS:
+    if n_distinct > MAX_ONEHOT_LEVELS:
+        note = (
+            f"One-hot encoding keeps the {MAX_ONEHOT_LEVELS} most frequent of its "
+            f"{n_distinct:,} categories as columns and puts the rest in one "
+            f"{OTHER_LEVEL!r} column."
+        )
+    elif n_distinct > _MANY_LEVELS:
         note = f"One-hot encoding makes {n_distinct} columns from this column."
     return "categorical", "onehot", note, None
 
@@ -332,10 +391,37 @@ def _constant_note(series: pd.Series, value: str) -> str:
     return note
 
 
+def _case_note(distinct: list[str]) -> str:
+    """Point out values that differ only in upper and lower case, else ""."""
+    spellings: dict[str, list[str]] = {}
+    for value in distinct:
+        spellings.setdefault(value.casefold(), []).append(value)
+    variants = next((v for v in spellings.values() if len(v) > 1), None)
+    if variants is None:
+        return ""
+    return (
+        f"Some values differ only in case, such as {', '.join(map(repr, variants))}: "
+        "as the target they are one class, but as a feature each spelling is "
+        "a category of its own."
+    )
+
+
 def _is_boolean_pair(distinct: list[str]) -> bool:
     if len(distinct) != 2:
         return False
     return frozenset(value.lower() for value in distinct) in _BOOLEAN_PAIRS
+
+
+def _name_says_id(name: str) -> bool:
+    words = {word.lower() for word in _NAME_WORDS.findall(name)}
+    return bool(words & _ID_WORDS)
+
+
+def _is_integral(present: pd.Series) -> bool:
+    if pd.api.types.is_integer_dtype(present.dtype):
+        return True
+    values = present.to_numpy(dtype=np.float64)
+    return bool(np.isfinite(values).all() and (values == np.round(values)).all())
 
 
 def _is_running_id(present: pd.Series) -> bool:
@@ -373,6 +459,11 @@ def _mixed_note(distinct: list[str]) -> str:
         f"Mostly numbers, but {listed}{more} are not, so the column is read as "
         "categories. Correct or clear those values to use it as numeric."
     )
+
+
+def _all_numbers_text(distinct: list[str]) -> bool:
+    numbers = pd.to_numeric(pd.Series(distinct, dtype=object), errors="coerce")
+    return bool(numbers.notna().all())
 
 
 def _is_datetime(distinct: list[str]) -> bool:

@@ -2,20 +2,25 @@
 
 Labels are compared as the strings `core.values.category_strings` makes,
 so 1, 1.0 and "1" are the same class, and TRUE/FALSE read by pandas as
-booleans become "True" / "False". Numeric labels sort as numbers (2 before
-10). For two classes the positive class gets code 1 and the other code 0.
+booleans become "True" / "False". Spaces around a label are ignored, a
+blank label counts as missing, and labels that differ only in upper and
+lower case ("Yes", "yes", "YES") are one class, named by its most common
+spelling (on a tie, the lower-case one). Numeric labels sort as numbers
+(2 before 10). For two classes the positive class gets code 1 and the
+other code 0.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from core.errors import TargetError
-from core.values import category_strings
+from core.values import category_strings, factorize_categories
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +28,9 @@ MAX_CLASSES = 50
 
 # Labels that read as "the event happened", offered first as the positive class.
 _POSITIVE_WORDS = ("yes", "true", "y", "positive", "pos", "ja", "si", "oui")
+# Integer labels that _number_forms keeps as written: those already in
+# category_strings' form, and codes with leading zeros.
+_KEEP_AS_WRITTEN = re.compile(r"-?(0|[1-9]\d*)|[+-]?0\d+")
 
 
 @dataclass
@@ -40,7 +48,10 @@ class TargetEncoding:
     keep : ndarray of shape (n_rows,), bool
         Which input rows have a label.
     missing_rows : list of int
-        1-based data rows whose label is missing.
+        1-based data rows whose label is missing or blank.
+    merged : dict of str to list of str
+        For each class written in more than one upper/lower case spelling,
+        the other spellings that were read as that class.
     """
 
     name: str
@@ -49,6 +60,7 @@ class TargetEncoding:
     pos_label: str | None
     keep: np.ndarray
     missing_rows: list[int]
+    merged: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def n_classes(self) -> int:
@@ -74,6 +86,19 @@ class TargetEncoding:
         return (
             f"{self.n_missing} {noun} no target value (data {shown}); "
             "they are left out of training"
+        )
+
+    def merge_note(self) -> str:
+        """Describe the labels merged by case, or return "" when none were."""
+        if not self.merged:
+            return ""
+        parts = [
+            f"{', '.join(map(repr, others))} as {label!r}"
+            for label, others in self.merged.items()
+        ]
+        return (
+            "labels that differ only in upper and lower case are one class: "
+            f"{'; '.join(parts)} (each class is named by its most common spelling)"
         )
 
     def mapping_frame(self) -> pd.DataFrame:
@@ -105,20 +130,84 @@ def _join_rows(rows: list[int], limit: int = 10) -> str:
     return f"{word} {shown}"
 
 
+@dataclass(frozen=True)
+class _Labels:
+    """Per-row class labels after the rules in the module docstring."""
+
+    codes: np.ndarray  # index into `classes` per row; -1 when missing
+    classes: list[str]  # sorted as sorted_classes describes
+    counts: np.ndarray  # rows per class
+    merged: dict[str, list[str]]
+
+
+def _read_labels(series: pd.Series) -> _Labels:
+    # Only the distinct strings are examined, so a million rows cost one
+    # factorize pass.
+    codes, distinct = factorize_categories(series)
+    counts = np.bincount(codes[codes >= 0], minlength=len(distinct))
+    names = _number_forms(distinct)
+    names, merged = _merge_case(names, counts)
+    classes = _sort_labels({n for n in names if n})
+    index = {label: i for i, label in enumerate(classes)}
+    lookup = np.array([index.get(n, -1) for n in names] + [-1], dtype=np.int64)
+    row_codes = lookup[codes]  # code -1 (missing) reads the last entry
+    class_counts = np.bincount(row_codes[row_codes >= 0], minlength=len(classes))
+    return _Labels(row_codes, classes, class_counts, merged)
+
+
+def _number_forms(distinct: list[str]) -> list[str]:
+    """Write number labels in one form, so "1.0" and "1" are one class.
+
+    Integers already in that form are kept as written, because a float
+    cannot hold every integer above 2**53 exactly, and so are integers
+    with leading zeros such as "007", which are codes rather than numbers.
+    """
+    numbers = pd.to_numeric(pd.Series(distinct, dtype=object), errors="coerce")
+    written = category_strings(numbers.astype(float)).tolist()
+    return [
+        form if isinstance(form, str) and not _KEEP_AS_WRITTEN.fullmatch(v) else v
+        for v, form in zip(distinct, written, strict=True)
+    ]
+
+
+def _merge_case(
+    names: list[str], counts: np.ndarray
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Map spellings that differ only in case to the most common one."""
+    totals: dict[str, int] = {}
+    for name, count in zip(names, counts, strict=True):
+        totals[name] = totals.get(name, 0) + int(count)
+    groups: dict[str, list[str]] = {}
+    for name in sorted(totals):
+        groups.setdefault(name.casefold(), []).append(name)
+    chosen: dict[str, str] = {}
+    merged: dict[str, list[str]] = {}
+    for spellings in groups.values():
+        # Most rows first; on a tie, the lower-case spelling, and then the
+        # first in sorted order.
+        best = min(spellings, key=lambda n: (-totals[n], n != n.lower(), n))
+        chosen.update({n: best for n in spellings})
+        if len(spellings) > 1:
+            merged[best] = [n for n in spellings if n != best]
+    return [chosen[n] for n in names], merged
+
+
+def _sort_labels(labels: set[str]) -> list[str]:
+    unique = sorted(labels)
+    numbers = pd.to_numeric(pd.Series(unique, dtype=object), errors="coerce")
+    if unique and numbers.notna().all():
+        order = np.argsort(numbers.to_numpy(dtype=float), kind="stable")
+        return [unique[i] for i in order]
+    return unique
+
+
 def sorted_classes(series: pd.Series) -> list[str]:
     """Return the distinct labels of `series` as strings, sorted.
 
     Numeric labels sort by value, booleans as False, True, and anything
-    else as text.
+    else as text. Labels are merged as the module docstring describes.
     """
-    values = series.dropna()
-    labels = category_strings(values)
-    unique = pd.unique(labels.to_numpy(dtype=object))
-    numbers = pd.to_numeric(pd.Series(unique), errors="coerce")
-    if len(unique) and numbers.notna().all():
-        order = np.argsort(numbers.to_numpy(), kind="stable")
-        return [str(unique[i]) for i in order]
-    return sorted(str(v) for v in unique)
+    return _read_labels(series).classes
 
 
 def default_pos_label(classes: list[str], counts: dict[str, int]) -> str:
@@ -131,7 +220,7 @@ def default_pos_label(classes: list[str], counts: dict[str, int]) -> str:
         for label in classes:
             if label.lower() == word:
                 return label
-    if sorted(classes) == ["0", "1"]:
+    if sorted(classes) in (["0", "1"], ["-1", "1"]):
         return "1"
     return min(classes, key=lambda c: (counts.get(c, 0), -classes.index(c)))
 
@@ -141,11 +230,15 @@ def target_candidates(series: pd.Series) -> tuple[list[str], str | None]:
 
     The default is None unless there are exactly two classes.
     """
-    classes = sorted_classes(series)
-    if len(classes) != 2:
-        return classes, None
-    counts = category_strings(series.dropna()).value_counts().to_dict()
-    return classes, default_pos_label(classes, counts)
+    labels = _read_labels(series)
+    return labels.classes, _default_for(labels)
+
+
+def _default_for(labels: _Labels) -> str | None:
+    if len(labels.classes) != 2:
+        return None
+    counts = dict(zip(labels.classes, labels.counts.tolist(), strict=True))
+    return default_pos_label(labels.classes, counts)
 
 
 def encode_target(series: pd.Series, pos_label: str | None = None) -> TargetEncoding:
@@ -154,10 +247,11 @@ def encode_target(series: pd.Series, pos_label: str | None = None) -> TargetEnco
     Parameters
     ----------
     series : Series of shape (n_rows,)
-        Raw labels of any type; missing labels are left out and counted.
+        Raw labels of any type; missing and blank labels are left out and
+        counted.
     pos_label : str, optional
         For two classes, the label that gets code 1. Defaults to a yes-like
-        label or the minority class.
+        label, "1" against "0" or "-1", or else the minority class.
 
     Returns
     -------
@@ -170,24 +264,32 @@ def encode_target(series: pd.Series, pos_label: str | None = None) -> TargetEnco
         or `pos_label` is not one of the classes.
     """
     name = str(series.name)
-    labels = category_strings(series).reset_index(drop=True)
-    keep = labels.notna().to_numpy()
+    labels = _read_labels(series)
+    keep = labels.codes >= 0
     missing_rows = [int(i) + 1 for i in np.flatnonzero(~keep)]
-    classes, default = target_candidates(series)
-    _check_class_count(name, classes, labels[keep])
+    classes = labels.classes
+    _check_class_count(name, classes, int(keep.sum()))
+    codes = labels.codes[keep]
     if len(classes) == 2:
-        pos_label = _check_pos_label(name, classes, pos_label or default)
-        classes = [c for c in classes if c != pos_label] + [pos_label]
+        pos_label = _check_pos_label(name, classes, pos_label, _default_for(labels))
+        if classes[1] != pos_label:
+            classes = [classes[1], classes[0]]
+            codes = 1 - codes
     else:
         pos_label = None
-    codes = pd.Index(classes).get_indexer(labels[keep].to_numpy(dtype=object))
     logger.info("target %s: %d classes, %d rows", name, len(classes), len(codes))
     return TargetEncoding(
-        name, codes.astype(np.int64), classes, pos_label, keep, missing_rows
+        name,
+        codes.astype(np.int64),
+        classes,
+        pos_label,
+        keep,
+        missing_rows,
+        labels.merged,
     )
 
 
-def _check_class_count(name: str, classes: list[str], labels: pd.Series) -> None:
+def _check_class_count(name: str, classes: list[str], n_labels: int) -> None:
     if len(classes) == 0:
         raise TargetError(
             f"target column {name!r} has no values; choose another target column"
@@ -195,7 +297,7 @@ def _check_class_count(name: str, classes: list[str], labels: pd.Series) -> None
     if len(classes) == 1:
         raise TargetError(
             f"target column {name!r} has only one class ({classes[0]!r}) in "
-            f"{len(labels)} rows; a classifier needs at least two classes, so "
+            f"{n_labels} rows; a classifier needs at least two classes, so "
             "choose another target or add rows of another class"
         )
     if len(classes) > MAX_CLASSES:
@@ -206,11 +308,26 @@ def _check_class_count(name: str, classes: list[str], labels: pd.Series) -> None
         )
 
 
-def _check_pos_label(name: str, classes: list[str], pos_label: str) -> str:
-    label = str(pos_label)
-    if label not in classes:
-        raise TargetError(
-            f"positive class {label!r} is not a value of {name!r}; "
-            f"choose one of {', '.join(map(repr, classes))}"
-        )
-    return label
+def _check_pos_label(
+    name: str, classes: list[str], pos_label: object, default: str | None
+) -> str:
+    """Return the class that `pos_label` names, written as in `classes`.
+
+    None, NaN and a blank string mean the default.
+    """
+    label = None
+    if pos_label is not None:
+        (label,) = category_strings(pd.Series([pos_label], dtype=object)).tolist()
+    if not isinstance(label, str) or not label:
+        return default if default is not None else classes[-1]
+    # The same rules as for the labels: 1.0 names "1", "Yes" names "yes".
+    (label,) = _number_forms([label])
+    matches = [c for c in classes if c.casefold() == label.casefold()]
+    if label in classes:
+        return label
+    if len(matches) == 1:
+        return matches[0]
+    raise TargetError(
+        f"positive class {label!r} is not a value of {name!r}; "
+        f"choose one of {', '.join(map(repr, classes))}"
+    )
