@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -149,7 +149,24 @@ def prepare_data(
     target_encoding = _with_rows(encoded, y)
     encoder = FeatureEncoder.fit(kept, specs, missing)
     notes += _capped_notes(encoder)
-    return PreparedData(kept, target_encoding, list(specs), missing, encoder, notes)
+    specs = _with_ordinal_orders(specs, encoder)
+    return PreparedData(kept, target_encoding, specs, missing, encoder, notes)
+
+
+def _with_ordinal_orders(
+    specs: list[ColumnSpec], encoder: FeatureEncoder
+) -> list[ColumnSpec]:
+    # Training refits on the training split only. An ordinal column without
+    # an order would then learn only the training rows' levels, and a level
+    # seen only in validation rows would be coded 0 like the lowest one. The
+    # order learned from all usable rows avoids that.
+    orders = {c.name: tuple(c.categories) for c in encoder.columns_}
+    return [
+        replace(spec, order=orders[spec.name])
+        if spec.encoding == "ordinal" and spec.order is None
+        else spec
+        for spec in specs
+    ]
 
 
 def _check_columns(frame: pd.DataFrame, target: str, specs: list[ColumnSpec]) -> None:

@@ -128,3 +128,14 @@ def test_job_reports_divergence_message():
     assert job.status == "failed"
     assert "learning rate 1e+09" in str(job.error)
     assert job.model is None
+
+
+def test_ordinal_level_only_in_validation_keeps_its_code():
+    levels = ["low"] * 30 + ["mid"] * 30 + ["high"] * 30 + ["top"]
+    frame = pd.DataFrame({"tier": levels, "y": ["a", "b"] * 45 + ["b"]})
+    specs = [ColumnSpec("tier", "ordinal")]
+    prepared = prepare_data(frame, "y", specs)
+    assert prepared.specs[0].order == ("high", "low", "mid", "top")
+    config = TrainConfig(epochs=1, validation_share=0.5, seed=0)
+    model = fit_classifier(prepared, config)
+    assert model.encoder.columns_[0].categories == ["high", "low", "mid", "top"]
