@@ -274,8 +274,12 @@ def _evaluate_command(args, out: TextIO) -> int:
             "scored; use `predict` for unlabelled files"
         )
     target = encode_target(frame[model.target_name], model.pos_label)
-    index = {label: code for code, label in enumerate(model.classes_)}
-    labels = [target.classes_[c] for c in target.y]
+    # Labels that differ only in case or surrounding spaces are one class,
+    # as in training, whichever spelling is the more common in this file.
+    index = {
+        label.strip().casefold(): code for code, label in enumerate(model.classes_)
+    }
+    labels = [target.classes_[c].strip().casefold() for c in target.y]
     unknown = sorted({v for v in labels if v not in index})
     if unknown:
         raise ExplorerError(

@@ -175,3 +175,13 @@ def test_closed_pipe_is_not_a_traceback(tmp_path):
         command, shell=True, capture_output=True, text=True, cwd=ROOT
     )
     assert "Traceback" not in result.stderr
+
+
+def test_evaluate_matches_labels_ignoring_case(model_file, tmp_path):
+    frame = pd.read_csv(DATA / "09_unseen_train.csv")
+    frame["converted"] = frame["converted"].str.upper()
+    upper = tmp_path / "upper.csv"
+    frame.to_csv(upper, index=False)
+    status, text = run(["evaluate", str(model_file), str(upper)])
+    assert status == 0, text
+    assert "scored 10 of 10 rows" in text
