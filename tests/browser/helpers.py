@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, WebSocket
+from playwright.sync_api import Locator, Page, WebSocket, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -299,10 +299,314 @@ def goto_page(page: Page, base_url: str, page_title_or_path: str) -> None:
         links.nth(matches[0]).click()
 
 
+# Streamlit scrolls the page inside stMain, a container as high as the
+# viewport, so Playwright's full_page option alone captures the viewport only.
+MAIN_SCROLL_HEIGHT_JS = """
+() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  return main ? main.scrollHeight : null;
+}
+"""
+MAX_SCREENSHOT_HEIGHT = 8000
+
+
 def screenshot(page: Page, name: str) -> Path:
-    """Save a full-page screenshot as tests/artifacts/<name>.png."""
+    """Save the whole page as tests/artifacts/<name>.png.
+
+    The viewport is stretched to the height of Streamlit's main block for
+    the capture, at most MAX_SCREENSHOT_HEIGHT pixels, and then restored.
+    """
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
     path = ARTIFACTS_DIR / f"{safe_name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    size = page.viewport_size
+    try:
+        height = page.evaluate(MAIN_SCROLL_HEIGHT_JS)
+    except PlaywrightError:
+        # A failure screenshot must not fail itself on a broken page.
+        height = None
+    if size is None or not height or height <= size["height"]:
+        page.screenshot(path=str(path), full_page=True)
+        return path
+    page.set_viewport_size(
+        {"width": size["width"], "height": min(height, MAX_SCREENSHOT_HEIGHT)}
+    )
+    try:
+        page.evaluate(TWO_FRAMES_JS)
+        page.screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(size)
+    return path
+
+
+# --- widgets ------------------------------------------------------------------
+
+
+def widget(page: Page, test_id: str, label: str) -> Locator:
+    """Return the element `test_id` (such as "stSlider") whose label contains
+    `label`; it must be the only one."""
+    label_locator = page.get_by_test_id("stWidgetLabel").filter(has_text=label)
+    found = page.get_by_test_id(test_id).filter(has=label_locator)
+    expect(found).to_have_count(1)
+    return found
+
+
+def upload_file(page: Page, label: str, path: Path | str) -> None:
+    """Choose `path` in the file uploader labelled `label` and wait for the rerun.
+
+    The uploader's `type` list applies here as in a file dialog, so the
+    file name must end with an accepted extension.
+    """
+    uploader = widget(page, "stFileUploader", label)
+    with expect_rerun(page):
+        uploader.locator('input[type="file"]').set_input_files(path)
+
+
+def select_option(page: Page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label`; it must not be the
+    current value, because choosing that again starts no rerun."""
+    box = widget(page, "stSelectbox", label)
+    # The list closes when the page scrolls, so the scroll that Playwright
+    # makes before a click must be over before the click opens the list.
+    box.scroll_into_view_if_needed()
+    page.evaluate(TWO_FRAMES_JS)
+    box.locator('button[aria-haspopup="listbox"]').click()
+    with expect_rerun(page):
+        page.get_by_role("option", name=option, exact=True).click()
+
+
+def set_number(page: Page, label: str, value: float) -> None:
+    """Type `value` into the number input labelled `label` and submit it."""
+    field = widget(page, "stNumberInput", label).locator("input")
+    if field.input_value() == str(value):
+        return
+    with expect_rerun(page):
+        field.fill(str(value))
+        field.press("Enter")
+
+
+def metric_values(page: Page) -> dict[str, str]:
+    """Return the value text of every st.metric card, keyed by its label.
+
+    When two cards share a label, the first on the page is kept.
+    """
+    return page.evaluate(METRICS_JS)
+
+
+METRICS_JS = """
+() => {
+  const values = {};
+  for (const card of document.querySelectorAll('[data-testid="stMetric"]')) {
+    const label = card.querySelector('[data-testid="stMetricLabel"]');
+    const value = card.querySelector('[data-testid="stMetricValue"]');
+    if (!label || !value) continue;
+    const key = label.textContent.trim();
+    if (!(key in values)) values[key] = value.textContent.trim();
+  }
+  return values;
+}
+"""
+
+METRICS_MATCH_JS = f"""
+(expected) => {{
+  const shown = ({METRICS_JS})();
+  return Object.entries(expected).every(([label, value]) => shown[label] === value);
+}}
+"""
+
+
+def wait_for_metrics(
+    page: Page, expected: dict[str, str], timeout: float = DEFAULT_TIMEOUT_MS
+) -> None:
+    """Wait until each metric card labelled with a key of `expected` shows
+    the value text given for it."""
+    try:
+        page.wait_for_function(METRICS_MATCH_JS, arg=expected, timeout=timeout)
+    except PlaywrightTimeoutError as error:
+        raise AssertionError(
+            f"Metric cards did not show {expected} within {timeout:.0f} ms; "
+            f"shown: {metric_values(page)} ({app_state(page)})."
+        ) from error
+
+
+# --- sliders ------------------------------------------------------------------
+
+
+def slider_input(slider: Locator) -> Locator:
+    """Return the range input of a one-thumb st.slider element."""
+    return slider.locator('input[type="range"]')
+
+
+def slider_value(slider: Locator) -> float:
+    """Return the value a one-thumb st.slider shows."""
+    return float(slider_input(slider).input_value())
+
+
+def drag_slider(page: Page, slider: Locator, fraction: float) -> float:
+    """Drag the thumb of `slider` with the mouse to `fraction` of its track.
+
+    Waits for the rerun the release starts and returns the new value.
+    """
+    # The range input sits in a visually hidden box inside the thumb, which
+    # is positioned along the track element that contains it.
+    thumb = slider_input(slider).locator("xpath=../..")
+    track = thumb.locator("xpath=..")
+    thumb.scroll_into_view_if_needed()
+    thumb_box = thumb.bounding_box()
+    track_box = track.bounding_box()
+    assert thumb_box is not None and track_box is not None, "slider not visible"
+    y = thumb_box["y"] + thumb_box["height"] / 2
+    with expect_rerun(page):
+        page.mouse.move(thumb_box["x"] + thumb_box["width"] / 2, y)
+        page.mouse.down()
+        page.mouse.move(track_box["x"] + fraction * track_box["width"], y, steps=8)
+        page.mouse.up()
+    return slider_value(slider)
+
+
+def press_slider_keys(page: Page, slider: Locator, key: str, count: int) -> None:
+    """Focus the thumb of `slider` and press `key` `count` times.
+
+    Every press moves the thumb one step and starts its own rerun, so
+    follow it with `wait_for_slider_value` for the value after the last one.
+    """
+    thumb = slider_input(slider)
+    thumb.focus()
+    for _ in range(count):
+        page.keyboard.press(key)
+
+
+def _number_pattern(value: float) -> re.Pattern[str]:
+    # Matches the way JavaScript writes `value` ("0.4", "1") and padded forms.
+    text = f"{value:.10f}".rstrip("0")
+    if text.endswith("."):
+        return re.compile(f"^{re.escape(text[:-1])}(?:\\.0*)?$")
+    return re.compile(f"^{re.escape(text)}0*$")
+
+
+def wait_for_slider_value(
+    page: Page, slider: Locator, value: float, timeout: float = DEFAULT_TIMEOUT_MS
+) -> None:
+    """Wait until `slider` shows `value` and no script run is in progress.
+
+    This does not prove that the rerun of the last move has ended, so
+    wait for its output too, such as text drawn from the value.
+    """
+    expect(slider_input(slider)).to_have_value(_number_pattern(value), timeout=timeout)
+    wait_for_app_idle(page, timeout=timeout)
+
+
+# --- dataframes, data editors and charts --------------------------------------
+
+# glide-data-grid draws st.dataframe and st.data_editor on a canvas, and keeps
+# an accessible copy of the rendered rows in a table inside the canvas.
+GRID_ROWS_JS = """
+(element) => {
+  const table = element.querySelector('table[role="grid"]');
+  if (!table) return null;
+  const columns = Array.from(table.querySelectorAll("thead th"), (th) =>
+    th.textContent);
+  return Array.from(table.querySelectorAll("tbody tr"), (tr) => {
+    const cells = {};
+    tr.querySelectorAll("td").forEach((td, i) => {
+      cells[columns[i]] = td.textContent;
+    });
+    return [Number(tr.getAttribute("aria-rowindex")) - 2, cells];
+  });
+}
+"""
+# The default row height of Streamlit's grids, header row included.
+GRID_ROW_HEIGHT_PX = 35
+
+
+def dataframe(page: Page, column: str) -> Locator:
+    """Return the one st.dataframe or st.data_editor with a column named `column`."""
+    header = page.locator(f'th[role="columnheader"]:text-is("{column}")')
+    found = page.get_by_test_id("stDataFrame").filter(has=header)
+    expect(found).to_have_count(1)
+    return found
+
+
+def grid_rows(grid: Locator) -> dict[int, dict[str, str]]:
+    """Return the rendered rows of a grid as {row position: {column: text}}.
+
+    Waits until the grid has drawn at least one row. NOTE: the grid renders
+    only the rows in its visible window (about ten), so a long table needs
+    its CSV download for the other rows.
+    """
+    # The accessible table appears a few frames after the canvas.
+    expect(grid.locator('table[role="grid"] tbody tr').first).to_be_attached()
+    rows = grid.evaluate(GRID_ROWS_JS)
+    assert rows is not None, "no accessible table in the grid"
+    return {int(position): cells for position, cells in rows}
+
+
+def edit_select_cell(
+    page: Page, grid: Locator, row: int, column: int, current: str, option: str
+) -> None:
+    """Choose `option` in the selectbox cell at (`row`, `column`) of a data editor.
+
+    The cell is reached with the grid's keyboard navigation from the first
+    cell, because cell positions on the canvas depend on column widths.
+    `current` is the cell's value, checked in the opened editor so that a
+    wrong cell fails here. Waits for the rerun the edit starts.
+    """
+    grid.scroll_into_view_if_needed()
+    grid.get_by_test_id("stDataFrameResizable").click(
+        position={"x": 10, "y": GRID_ROW_HEIGHT_PX * 1.5}
+    )
+    for _ in range(column):
+        page.keyboard.press("ArrowRight")
+    for _ in range(row):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    editor = page.get_by_test_id("portal").locator(".gdg-clip-region")
+    expect(editor).to_be_visible()
+    expect(editor).to_contain_text(current)
+    page.keyboard.type(option)
+    with expect_rerun(page):
+        page.keyboard.press("Enter")
+    cell = grid.get_by_test_id(f"glide-cell-{column}-{row}")
+    expect(cell).to_have_text(option)
+
+
+# plotly.py 6 and later send numpy arrays as {"dtype", "bdata"} (base64), and
+# plotly.js keeps that form in the chart's `data`.
+PLOTLY_TRACE_LENGTH_JS = """
+([selector, trace]) => {
+  const plot = document.querySelector(selector);
+  if (!plot || !plot.data || plot.data.length <= trace) return null;
+  const x = plot.data[trace].x;
+  if (x == null) return 0;
+  if (x.length !== undefined) return x.length;
+  const itemBytes = {i1: 1, u1: 1, i2: 2, u2: 2, i4: 4, u4: 4, f4: 4, f8: 8};
+  if (x.bdata !== undefined && x.dtype in itemBytes) {
+    return atob(x.bdata).length / itemBytes[x.dtype];
+  }
+  return null;
+}
+"""
+
+
+def plotly_selector(key: str) -> str:
+    """Return the CSS selector of the plotly chart drawn with `key`."""
+    return f".st-key-{key} .js-plotly-plot"
+
+
+def plotly_trace_length(page: Page, key: str, trace: int = 0) -> int | None:
+    """Return the number of x values of trace `trace` in the chart `key`,
+    or None while the chart or the trace is not drawn."""
+    return page.evaluate(PLOTLY_TRACE_LENGTH_JS, [plotly_selector(key), trace])
+
+
+def download(page: Page, button_label: str, directory: Path) -> Path:
+    """Click the download button `button_label` and save the file in `directory`.
+
+    The file keeps the name the app suggests, so an uploader that checks
+    extensions accepts it again.
+    """
+    with page.expect_download() as info:
+        page.get_by_role("button", name=button_label).click()
+    path = directory / info.value.suggested_filename
+    info.value.save_as(path)
     return path
