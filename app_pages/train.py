@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import figures, jobs, state, train_form, widgets
+from components import jobs, state, train_form, widgets
 from core.training import TrainConfig
 
 widgets.page_intro(
@@ -68,7 +68,7 @@ def live_section() -> None:
                 "server (it was restarted or the run was replaced by newer ones)."
             )
         return
-    run_every = 0.5 if record.is_running else None
+    run_every = widgets.LIVE_POLL_SECONDS if record.is_running else None
     st.fragment(run_every=run_every)(_live_body)(record.is_running)
 
 
@@ -83,7 +83,7 @@ def _live_body(was_running: bool) -> None:
         )
         if st.button("Stop training", icon=":material/stop:"):
             job.stop()
-    st.plotly_chart(figures.loss_curve_figure(job.history()), key="loss_curve")
+    st.plotly_chart(widgets.loss_figure(record.run_id, job), key="loss_curve")
     if was_running and not record.is_running:
         # The run ended: a full rerun collects the model and stops polling.
         st.rerun(scope="app")

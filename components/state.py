@@ -154,6 +154,10 @@ class ExplorerState:
     abstain_range: tuple[float, float] | None = None
     model_bytes_band: tuple[float, float] | None = None
     threshold_sweep: pd.DataFrame | None = None
+    # The live loss figure and the (run id, epochs) it was built for, so a
+    # poll without a new epoch does not rebuild it.
+    loss_figure: Any = None
+    loss_figure_key: tuple[str | None, int] | None = None
     reliability: Reliability | None = None
     # The multiclass cost matrix as last edited, and the matrix the open
     # editor started from: its edits are deltas against the second one.

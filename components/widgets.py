@@ -15,13 +15,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import jobs, state
+from components import figures, jobs, state
 from core.errors import ExplorerError
 
 if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
     from core.bundle import TrainedModel
+    from core.job import TrainingJob
     from core.metrics import ThresholdMetrics
-    from core.training import TrainingJob
 
 logger = logging.getLogger(__name__)
 
@@ -308,6 +310,23 @@ def job_progress_text(job: TrainingJob) -> str:
     return text
 
 
+# Seconds between redraws of the live loss curve. Each redraw holds the
+# GIL while it serializes the figure, which slows a batch-size-1 training
+# thread, so it should not be shorter.
+LIVE_POLL_SECONDS = 1.0
+
+
+def loss_figure(run_id: str | None, job: TrainingJob) -> go.Figure:
+    """Return the loss curve of `job`, rebuilt only when an epoch was added."""
+    tab = state.get()
+    history = job.history()
+    key = (run_id, len(history))
+    if tab.loss_figure is None or tab.loss_figure_key != key:
+        tab.loss_figure = figures.loss_curve_figure(history)
+        tab.loss_figure_key = key
+    return tab.loss_figure
+
+
 def model_status_text() -> str:
     """Return the sidebar's one-line model status."""
     tab = state.get()
@@ -318,9 +337,16 @@ def model_status_text() -> str:
         if record is not None and record.job.error is not None:
             return "none (the last training failed)"
         return "none"
-    threshold = tab.threshold if tab.model.is_binary else None
-    accuracy = tab.model.validation_accuracy(threshold)
-    return f"trained (val accuracy {format_value(accuracy, 2)})"
+    # Accuracy would depend on the threshold, which the Evaluate page moves
+    # inside a fragment that does not redraw the sidebar; the loss does not.
+    history = tab.model.history
+    if not history:
+        return "trained"
+    if tab.model.config.restore_best:
+        loss = min(record.valid_loss for record in history)
+    else:
+        loss = history[-1].valid_loss
+    return f"trained ({len(history)} epochs, val loss {loss:.3f})"
 
 
 def sidebar_status() -> None:

@@ -312,7 +312,7 @@ def test_upload_encode_and_watch_training(
     ), observed
     wait_for_training_end(page, 20)
     assert plotly_trace_length(page, LOSS_CHART_KEY) == 20
-    wait_for_text(page, "Model: trained (val accuracy")
+    wait_for_text(page, "Model: trained (20 epochs, val loss")
     screenshot(page, "train-page")
 
 

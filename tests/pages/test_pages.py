@@ -210,7 +210,7 @@ def test_binary_train_and_threshold(sample_binary: str) -> None:
     tab = tab_state(at)
     assert tab.model is not None
     assert tab.model.is_binary
-    assert "trained (val accuracy" in " ".join(texts(at.sidebar.caption))
+    assert "epochs, val loss" in " ".join(texts(at.sidebar.caption))
 
     at.switch_page("app_pages/evaluate.py").run()
     assert_clean(at)
