@@ -83,6 +83,17 @@ def table_section(dataset: state.Dataset) -> None:
     """Draw what was detected in the file, a preview and the column profile."""
     table = dataset.table
     st.success(f"**{dataset.name}**: {table.describe()}")
+    sample_name = dataset.name.removesuffix(".csv")
+    if sample_name in samples.SAMPLES:
+        # The command line and the training script read a file from disk.
+        st.download_button(
+            f"Download {dataset.name}",
+            data=samples.sample_csv_bytes(sample_name),
+            file_name=dataset.name,
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
+        )
     for note in table.notes:
         st.info(note)
     preview, profile = st.tabs(["Preview", "Column profile"])

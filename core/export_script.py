@@ -194,7 +194,7 @@ def generate_script(
     text += "\n# another order, which changes the last bits of the weights"
     text += "\ntorch.set_num_threads(1)\n\n\n" + _CATEGORY_HELPER + "\n\n\n"
     text += "\n\n".join(p for p in paragraphs if p) + "\n"
-    logger.info("wrote a %d-line script for %s", text.count("\n"), data_filename)
+    logger.debug("wrote a %d-line script for %s", text.count("\n"), data_filename)
     return text
 
 

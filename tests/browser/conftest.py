@@ -95,6 +95,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+# Process id of each running app server by base URL, for memory checks.
+SERVER_PIDS: dict[str, int] = {}
+
+
 @pytest.fixture(scope="session")
 def app_server() -> Iterator[str]:
     """Start `streamlit run` on a free loopback port and yield its base URL."""
@@ -123,6 +127,7 @@ def app_server() -> Iterator[str]:
     )
     try:
         _wait_until_healthy(process, f"{base_url}/_stcore/health", log)
+        SERVER_PIDS[base_url] = process.pid
         yield base_url
     finally:
         _stop(process)
@@ -151,6 +156,12 @@ def _wait_until_healthy(
             f"{SERVER_START_TIMEOUT_S:.0f} s and was stopped"
         )
     pytest.fail(f"Streamlit server {problem}. Its output:\n{output}")
+
+
+@pytest.fixture(scope="session")
+def app_server_pid(app_server: str) -> int:
+    """Return the process id of the app server."""
+    return SERVER_PIDS[app_server]
 
 
 @pytest.fixture(scope="session")

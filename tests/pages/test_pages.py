@@ -461,3 +461,10 @@ def test_model_bytes_round_trip() -> None:
     before = model.predict(table.frame).frame
     after = loaded.predict(table.frame).frame
     pd.testing.assert_frame_equal(before, after)
+
+
+def test_sample_offers_its_csv(sample_binary: str) -> None:
+    at = load_sample(new_app(), sample_binary)
+    assert_clean(at)
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert f"Download {sample_binary}.csv" in labels
