@@ -158,9 +158,13 @@ class TrainedModel:
         Raises
         ------
         PredictionError
-            If `frame` lacks a column the model was trained on.
+            If `frame` lacks a column the model was trained on, or
+            `threshold` is not a probability from 0 to 1.
         """
-        threshold = self.threshold if threshold is None else float(threshold)
+        if threshold is None:
+            threshold = self.threshold
+        else:
+            threshold = self.with_threshold(threshold).threshold
         problems: list[Problem] = []
         proba = self.predict_proba(frame, problems)
         bad = np.zeros(len(frame), dtype=bool)
@@ -405,8 +409,31 @@ def _check_payload(payload: Any) -> None:
         raise ModelFileError("the model file lacks the entries " + ", ".join(absent))
 
 
+def _check_weights(arch: dict[str, Any], state_dict: dict[str, Any]) -> None:
+    # Compare shapes before building the network, so a tiny file that claims
+    # 50 million inputs cannot make the loader allocate gigabytes.
+    widths = [int(arch["n_features"]), *map(int, arch["hidden_layers"])]
+    widths.append(int(arch["n_outputs"]))
+    weights = [v for k, v in state_dict.items() if k.endswith(".weight")]
+    expected = [(out, inp) for inp, out in zip(widths[:-1], widths[1:], strict=True)]
+    found = [tuple(w.shape) for w in weights if isinstance(w, torch.Tensor)]
+    if found != expected:
+        raise ModelFileError(
+            f"the model file's weights have shapes {found}, but its architecture "
+            f"needs {expected}; the file is damaged, so train and save the model again"
+        )
+    for name, tensor in state_dict.items():
+        if not isinstance(tensor, torch.Tensor) or not torch.isfinite(tensor).all():
+            raise ModelFileError(
+                f"the model file's weight {name!r} is not a finite tensor (NaN or "
+                "inf); such a network predicts nothing useful, so train again "
+                "with a smaller learning rate"
+            )
+
+
 def _model_from_payload(payload: dict[str, Any]) -> TrainedModel:
     arch = payload["architecture"]
+    _check_weights(arch, payload["state_dict"])
     network = build_network(
         int(arch["n_features"]),
         int(arch["n_outputs"]),

@@ -13,15 +13,18 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 import numpy as np
 import torch
 
 from core.bundle import TrainedModel, load_model, save_model
-from core.data import read_csv
+from core.data import ReadLimits, read_csv
 from core.encoding import ENCODINGS, ColumnSpec, MissingPolicy
 from core.errors import ExplorerError
 from core.formulas import apply_threshold
@@ -185,7 +188,47 @@ def _add_train(commands) -> None:
     )
 
 
+def _check_output_path(path: str) -> None:
+    """Raise ExplorerError unless a file can be written at `path`.
+
+    Checked before any work, so a long training is not lost at the end.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise ExplorerError(f"--out {path!r} is a folder; give a file name")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExplorerError(
+            f"--out {path!r}: the folder {str(folder)!r} does not exist; create "
+            "it or choose another path"
+        )
+    if not os.access(folder, os.W_OK):
+        raise ExplorerError(
+            f"--out {path!r}: the folder {str(folder)!r} is not writable"
+        )
+
+
+def _check_train_options(args) -> None:
+    if not 0.0 <= args.threshold <= 1.0:
+        raise ExplorerError(
+            f"invalid --threshold {args.threshold!r}; use a probability from 0 to 1"
+        )
+    if args.patience < 0:
+        raise ExplorerError(
+            f"invalid --patience {args.patience!r}; use 0 (off) or a whole "
+            "number of epochs"
+        )
+    if not 0 <= args.seed < 2**32:
+        raise ExplorerError(f"invalid --seed {args.seed!r}; use 0 to {2**32 - 1}")
+    if any(name == args.target for name, _, _ in args.encode):
+        raise ExplorerError(
+            f"--encode names the target {args.target!r}; the target is not a feature"
+        )
+    _check_output_path(args.out)
+
+
 def _train_command(args, out: TextIO) -> int:
+    _check_train_options(args)
     table = read_csv(args.data)
     out.write(f"read {args.data}: {table.describe()}\n")
     specs = default_specs(table.frame, args.target, profile_columns(table.frame))
@@ -234,7 +277,18 @@ def _train_command(args, out: TextIO) -> int:
         )
         out.flush()
 
-    model = fit_classifier(prepared, config, on_epoch=report, dataset_name=args.data)
+    # Ctrl-C stops training like the app's Stop button: the model so far is kept.
+    stop = threading.Event()
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    try:
+        model = fit_classifier(
+            prepared, config, on_epoch=report, stop_event=stop, dataset_name=args.data
+        )
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)
     model = model.with_threshold(args.threshold)
     if model.message:
         out.write(f"{model.status}: {model.message}\n")
@@ -300,8 +354,10 @@ def _evaluate_command(args, out: TextIO) -> int:
 
 
 def _predict_command(args, out: TextIO) -> int:
+    _check_output_path(args.out)
     model = load_model(args.model)
-    table = read_csv(args.data)
+    # One new row is a valid file to score, unlike a training file.
+    table = read_csv(args.data, ReadLimits(min_rows=1))
     result = model.predict(table.frame, args.threshold)
     for note in result.notes:
         out.write(f"note: {note}\n")

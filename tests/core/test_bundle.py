@@ -272,3 +272,30 @@ def test_band_with_class_named_review_rejected(binary_model):
     renamed = dataclasses.replace(binary_model, classes_=["no", "review"])
     with pytest.raises(PredictionError, match="a class is named 'review'"):
         renamed.with_abstain_band((0.4, 0.6))
+
+
+def test_nan_weights_rejected(multiclass_model):
+    payload = model_to_dict(multiclass_model)
+    first = next(iter(payload["state_dict"]))
+    payload["state_dict"][first] = torch.full_like(
+        payload["state_dict"][first], float("nan")
+    )
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    with pytest.raises(ModelFileError, match="not a finite tensor"):
+        load_model(buffer.getvalue())
+
+
+def test_huge_claimed_width_rejected_before_building(multiclass_model):
+    payload = model_to_dict(multiclass_model)
+    payload["architecture"]["n_features"] = 50_000_000
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    with pytest.raises(ModelFileError, match="weights have shapes"):
+        load_model(buffer.getvalue())
+
+
+@pytest.mark.parametrize("threshold", [2.0, -1.0, float("nan")])
+def test_predict_rejects_invalid_threshold(binary_model, threshold):
+    with pytest.raises(PredictionError, match="invalid threshold"):
+        binary_model.predict(read("09_unseen_train.csv"), threshold=threshold)

@@ -1,5 +1,6 @@
 import io
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -185,3 +186,63 @@ def test_evaluate_matches_labels_ignoring_case(model_file, tmp_path):
     status, text = run(["evaluate", str(model_file), str(upper)])
     assert status == 0, text
     assert "scored 10 of 10 rows" in text
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--out", "/nonexistent-folder/m.pt"], "does not exist"),
+        (["--threshold", "1.5"], "invalid --threshold 1.5"),
+        (["--patience", "-5"], "invalid --patience -5"),
+        (["--seed", "-1"], "invalid --seed -1"),
+        (["--encode", "rain=onehot"], "names the target 'rain'"),
+    ],
+)
+def test_train_options_checked_before_training(tmp_path, capsys, extra, message):
+    argv = ["train", str(DATA / "22_rerun_state.csv"), "--target", "rain"]
+    if "--out" not in extra:
+        argv += ["--out", str(tmp_path / "m.pt")]
+    status, text = run(argv + extra)
+    assert status == 2
+    assert message in capsys.readouterr().err
+    assert "epoch" not in text
+
+
+def test_predict_scores_a_single_row(model_file, tmp_path):
+    one_row = tmp_path / "one.csv"
+    one_row.write_text("device,tier,visits\ndesktop,mid,6\n")
+    out_path = tmp_path / "p.csv"
+    status, text = run(
+        ["predict", str(model_file), str(one_row), "--out", str(out_path)]
+    )
+    assert status == 0, text
+    assert len(pd.read_csv(out_path)) == 1
+
+
+def test_ctrl_c_keeps_the_model(tmp_path):
+    out_path = tmp_path / "m.pt"
+    command = [
+        sys.executable,
+        "-m",
+        "core",
+        "train",
+        str(DATA / "22_rerun_state.csv"),
+        "--target",
+        "rain",
+        "--epochs",
+        "10000",
+        "--batch-size",
+        "1",
+        "--out",
+        str(out_path),
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("epoch"):
+            break
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert "stopped by request" in rest
+    assert load_model(out_path).status == "stopped"
