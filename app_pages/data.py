@@ -201,8 +201,17 @@ def missing_section(choices: state.DataChoices) -> MissingPolicy:
 
 
 def prepare(choices: state.DataChoices, table: pd.DataFrame) -> None:
-    """Encode the data for training, reusing the last result for equal inputs."""
-    specs = encoding_table.specs_from_table(table)
+    """Encode the data for training, reusing the last result for equal inputs.
+
+    An invalid table clears the prepared data first, so Train never uses
+    the encodings of an earlier, valid table.
+    """
+    try:
+        specs = encoding_table.specs_from_table(table)
+    except ExplorerError:
+        choices.prepared = None
+        choices.prepared_signature = None
+        raise
     choices.specs = specs
     signature = (
         choices.dataset.content_hash,

@@ -468,3 +468,17 @@ def test_sample_offers_its_csv(sample_binary: str) -> None:
     assert_clean(at)
     labels = [button.proto.label for button in at.get("download_button")]
     assert f"Download {sample_binary}.csv" in labels
+
+
+def test_invalid_encoding_edit_clears_prepared_data() -> None:
+    at = upload_csv(new_app(), "23_model_roundtrip.csv")
+    at.selectbox[0].set_value("category").run()
+    at = edit_encodings(at, {"colour": {"encoding": "drop"}})
+    assert tab_state(at).data.prepared is not None
+    at = edit_encodings(
+        at, {"colour": {"encoding": "drop"}, "size": {"encoding": None}}
+    )
+    assert_clean(at)
+    assert at.error, "an invalid encoding table must show an error"
+    assert tab_state(at).data.prepared is None
+    assert not any("Ready to train" in text for text in texts(at.success))
