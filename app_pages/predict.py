@@ -137,7 +137,9 @@ def csv_upload_section() -> None:
         tab.predict_error = None
         content = uploaded.getvalue()
         try:
-            table = core_data.read_csv(content, name=uploaded.name)
+            table = core_data.read_csv(
+                content, core_data.ReadLimits(min_rows=1), name=uploaded.name
+            )
         except ExplorerError as error:
             widgets.log_error(f"reading upload {uploaded.name!r}", error)
             tab.predict_error = str(error)

@@ -482,3 +482,15 @@ def test_invalid_encoding_edit_clears_prepared_data() -> None:
     assert at.error, "an invalid encoding table must show an error"
     assert tab_state(at).data.prepared is None
     assert not any("Ready to train" in text for text in texts(at.success))
+
+
+def test_single_row_prediction_file_is_scored(tmp_path) -> None:
+    at = upload_csv(new_app(), "08_onehot_train.csv")
+    at = train(at, epochs=2)
+    at.switch_page("app_pages/predict.py").run()
+    content = b"monthly_fee,region,plan\n10,north,basic\n"
+    at.file_uploader(key="predict_upload").set_value(("one.csv", content, "text/csv"))
+    at.run()
+    assert_clean(at)
+    assert not at.error, texts(at.error)
+    assert tab_state(at).prediction.n_scored == 1
