@@ -429,7 +429,7 @@ def _fit_ordinal(
     values: pd.Series, spec: ColumnSpec, missing: MissingPolicy
 ) -> ColumnEncoding:
     labels, counts, n_missing = _level_counts(values, spec.name)
-    order = [str(v).strip() for v in (spec.order or labels)]
+    order = [str(v).strip() for v in (spec.order or _natural_order(labels))]
     duplicates = sorted({v for v in order if order.count(v) > 1})
     if duplicates:
         raise EncodingSpecError(
@@ -447,6 +447,15 @@ def _fit_ordinal(
     if fill == MISSING_LEVEL and n_missing and fill not in order:
         order = [MISSING_LEVEL, *order]
     return ColumnEncoding(spec.name, "ordinal", [spec.name], fill, categories=order)
+
+
+def _natural_order(labels: list[str]) -> list[str]:
+    # Without an order from the user, numbers rank by value (2 below 10),
+    # anything else alphabetically.
+    numbers = pd.to_numeric(pd.Series(labels, dtype=object), errors="coerce")
+    if len(labels) and numbers.notna().all():
+        return [labels[i] for i in np.argsort(numbers.to_numpy(), kind="stable")]
+    return list(labels)
 
 
 def _fit_onehot(

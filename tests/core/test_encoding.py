@@ -264,3 +264,10 @@ def test_scaled_and_raw_numeric_columns_fit_separately():
     assert b.fill == pytest.approx(80 / 3)
     assert b.mean == pytest.approx(filled_b.mean())
     assert b.std == pytest.approx(filled_b.std())
+
+
+def test_ordinal_without_order_ranks_numbers_by_value():
+    frame = pd.DataFrame({"n": [1, 2, 10, 20, 3]})
+    encoder = FeatureEncoder.fit(frame, [ColumnSpec("n", "ordinal")])
+    assert encoder.columns_[0].categories == ["1", "2", "3", "10", "20"]
+    assert encoder.transform(frame).ravel().tolist() == [0, 1, 3, 4, 2]
