@@ -232,7 +232,8 @@ class DenseRows:
 
 def _select(tensor: torch.Tensor, index: torch.Tensor | slice | None) -> torch.Tensor:
     # index_select gathers rows about ten times faster than tensor[index]
-    # with an index tensor (4 ms against 45 ms for 100,000 rows x 30).
+    # with an index tensor: 4 ms against 45 ms for 100,000 rows x 30 (torch
+    # 2.13, one thread of a 2-core AMD EPYC).
     if index is None:
         return tensor
     if isinstance(index, slice):

@@ -13,13 +13,16 @@ import torch
 from torch import nn
 
 from core.errors import TrainingError
-from core.features import as_rows
+from core.features import DenseRows, EncodedFeatures, as_rows
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
     "sigmoid": nn.Sigmoid,
 }
+
+# What the prediction functions accept as rows.
+Features = np.ndarray | EncodedFeatures | DenseRows
 
 MAX_HIDDEN_UNITS = 4096
 # Rows expanded and passed through the network at once outside training.
@@ -93,7 +96,9 @@ def logits_to_proba(logits: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict_logits(network: nn.Module, X, batch_size: int = CHUNK_ROWS) -> torch.Tensor:
+def predict_logits(
+    network: nn.Module, X: Features, batch_size: int = CHUNK_ROWS
+) -> torch.Tensor:
     """Compute the logits of every row of X in chunks of `batch_size` rows.
 
     X is a dense array or EncodedFeatures; chunking bounds the memory of the
@@ -110,7 +115,9 @@ def predict_logits(network: nn.Module, X, batch_size: int = CHUNK_ROWS) -> torch
     return torch.cat(parts)
 
 
-def predict_proba(network: nn.Module, X, batch_size: int = CHUNK_ROWS) -> np.ndarray:
+def predict_proba(
+    network: nn.Module, X: Features, batch_size: int = CHUNK_ROWS
+) -> np.ndarray:
     """Compute class probabilities for the rows of X.
 
     Returns an array of shape (n_samples,) holding P(positive class) for a
