@@ -5,10 +5,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.bundle import load_model, model_to_bytes
+from core.data import read_csv
 from core.encoding import ColumnSpec, MissingPolicy
 from core.errors import EncodingSpecError, TargetError
 from core.job import TrainingJob
 from core.pipeline import default_specs, fit_classifier, prepare_data
+from core.profiles import profile_columns
+from core.samples import sample_csv_bytes
 from core.training import TrainConfig
 
 DATA = Path(__file__).parents[1] / "data"
@@ -139,3 +143,20 @@ def test_ordinal_level_only_in_validation_keeps_its_code():
     config = TrainConfig(epochs=1, validation_share=0.5, seed=0)
     model = fit_classifier(prepared, config)
     assert model.encoder.columns_[0].categories == ["high", "low", "mid", "top"]
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "min_accuracy"),
+    [("breast_cancer", "diagnosis", 0.95), ("penguins", "species", 0.95)],
+)
+def test_sample_reaches_sensible_accuracy(name, target, min_accuracy):
+    table = read_csv(sample_csv_bytes(name))
+    specs = default_specs(table.frame, target, profile_columns(table.frame))
+    prepared = prepare_data(table.frame, target, specs)
+    model = fit_classifier(prepared, TrainConfig(epochs=40, seed=0))
+    accuracy = model.validation_accuracy()
+    assert accuracy >= min_accuracy, accuracy
+    loaded = load_model(model_to_bytes(model))
+    before = model.predict(table.frame).frame
+    after = loaded.predict(table.frame).frame
+    pd.testing.assert_frame_equal(before, after)
