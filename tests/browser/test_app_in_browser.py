@@ -57,6 +57,7 @@ README_SCREENSHOT_ENV = "EXPLORER_README_SCREENSHOT"
 README_VIEWPORT = {"width": 1400, "height": 900}
 
 TRAIN_TIMEOUT_MS = 120_000
+WATCHED_EPOCHS = 150
 N_ROWS = 300
 TARGET = "rain"
 LOSS_CHART_KEY = "loss_curve"
@@ -300,7 +301,8 @@ def test_upload_encode_and_watch_training(
     assert grid_rows(encoded)[0]["city"] in {"0", "1", "2"}
     screenshot(page, "data-page")
 
-    start_training(page, app_server, epochs=20, batch_size=1)
+    # Long enough that the once-a-second chart redraw sees several lengths.
+    start_training(page, app_server, epochs=WATCHED_EPOCHS, batch_size=1)
     observed = observe_loss_curve(page)
     while_running = [length for length, running in observed if running]
     increases = sum(
@@ -310,9 +312,9 @@ def test_upload_encode_and_watch_training(
     assert all(
         b >= a for a, b in zip(while_running[:-1], while_running[1:], strict=True)
     ), observed
-    wait_for_training_end(page, 20)
-    assert plotly_trace_length(page, LOSS_CHART_KEY) == 20
-    wait_for_text(page, "Model: trained (20 epochs, val loss")
+    wait_for_training_end(page, WATCHED_EPOCHS)
+    assert plotly_trace_length(page, LOSS_CHART_KEY) == WATCHED_EPOCHS
+    wait_for_text(page, f"Model: trained ({WATCHED_EPOCHS} epochs, val loss")
     screenshot(page, "train-page")
 
 
