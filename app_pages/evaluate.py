@@ -47,15 +47,17 @@ def threshold_section(model: TrainedModel) -> None:
     jobs.remember_threshold(threshold)
     at_threshold = table.at(threshold)
     st.caption(figures.threshold_rule_text(threshold))
+    # The cards come first: Streamlit sends elements in order, so the numbers
+    # a slider move changes reach the browser before any figure is built.
+    widgets.metric_cards(at_threshold)
+    widgets.count_cards(at_threshold)
+    widgets.formula_rows(at_threshold)
+
     threshold_panel.suggestion_buttons(table, slider_key)
     title, body = widgets.CONCEPTS["sigmoid"]
     with st.expander(title):
         st.markdown(body)
         st.plotly_chart(figures.sigmoid_figure(threshold), key="sigmoid")
-
-    widgets.metric_cards(at_threshold)
-    widgets.count_cards(at_threshold)
-    widgets.formula_rows(at_threshold)
 
     y_pred = apply_threshold(model.valid_proba, threshold)
     matrix_column, histogram_column = st.columns(2)
