@@ -60,7 +60,7 @@ class PredictionResult:
 class TrainedModel:
     """A trained network with everything prediction and evaluation need.
 
-    `y_valid` holds the validation rows' class codes and `valid_proba` the
+    `y_valid` contains the validation rows' class codes and `valid_proba` the
     network's probabilities for them: P(pos_label) of shape (n_valid,) for a
     binary model, softmax rows of shape (n_valid, K) otherwise. `threshold`
     turns a binary probability into the positive label with `>=`. A binary

@@ -73,8 +73,9 @@ class MissingPolicy:
 
     `strategy` is "impute" (fill each column) or "drop_rows" (train only on
     complete rows). Numeric columns are filled with their "mean", "median"
-    or the `fill_value` ("constant"); categorical columns with their
-    "most_frequent" level or a "(missing)" level of their own ("constant").
+    or the `fill_value` ("constant"). Categorical columns are filled with
+    their "most_frequent" level or a "(missing)" level of their own
+    ("constant").
     """
 
     strategy: str = "impute"
@@ -127,7 +128,7 @@ class FeatureEncoder:
         ------
         EncodingSpecError
             If a column is unknown, an encoding name is invalid, a numeric
-            column holds text, an ordinal order misses a value, or no
+            column contains text, an ordinal order misses a value, or no
             feature is left.
         """
         missing = missing or MissingPolicy()

@@ -1,7 +1,7 @@
 """Exception and warning types that every user-facing failure in `core` uses.
 
 Each message is written for the person using the product: it names the
-column, parameter or value involved and says what to do next. Front ends
+column, parameter or value involved and states what to do next. Front ends
 catch `ExplorerError` once and show its message.
 """
 

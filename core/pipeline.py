@@ -39,8 +39,8 @@ MIN_TRAINING_ROWS = 4
 class PreparedData:
     """The usable rows of a dataset, with the encodings chosen for them.
 
-    `frame` holds only rows that have a label (and, with the "drop_rows"
-    policy, no missing feature value), re-indexed from 0; `target.y` holds
+    `frame` contains only rows that have a label (and, with the "drop_rows"
+    policy, no missing feature value), re-indexed from 0; `target.y` contains
     their class codes. `encoder` is fitted on all of these rows and serves
     previews only: training refits it on the training split.
     """
@@ -285,7 +285,7 @@ def fit_classifier(
     """Split, encode and train; return the model with its validation results.
 
     The encoder is refitted on the training rows only. The returned model's
-    `status` and `message` say how training ended (see TrainResult).
+    `status` and `message` describe how training ended (see TrainResult).
     """
     y = prepared.target.y
     train_idx, valid_idx = split_rows(y, config.validation_share, config.seed)

@@ -134,7 +134,7 @@ def profile_columns(frame: pd.DataFrame) -> list[ColumnProfile]:
     one-hot. Letter grades and scales such as low/medium/high are
     suggested as ordinal, with `suggested_order` lowest first. Text,
     dates, constant and empty columns are suggested to be dropped, and so
-    is a number column that holds inf or -inf, because numeric encoding
+    is a number column that contains inf or -inf, because numeric encoding
     rejects those values.
 
     Parameters

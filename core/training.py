@@ -101,7 +101,7 @@ class TrainResult:
 
     `status` is "finished" (all epochs), "early_stopped", "stopped" (the
     stop event was set) or "diverged" (the weights are those of the last
-    epoch with a finite loss). `valid_proba` holds validation probabilities
+    epoch with a finite loss). `valid_proba` contains the validation probabilities
     of the returned weights: shape (n_valid,) for binary, (n_valid, K)
     otherwise.
     """
@@ -118,7 +118,7 @@ def warm_up() -> None:
     """Build a throwaway optimizer so the first real run starts without delay.
 
     The first optimizer built in a process imports torch._dynamo, which took
-    1.4 to 4.6 s on a 2-core machine (torch 2.13); a front end can call this
+    1.4 to 4.6 s on a 2-core machine (torch 2.13). A front end can call this
     in the background at start-up.
     """
     torch.optim.Adam(nn.Linear(1, 1).parameters(), lr=0.01)

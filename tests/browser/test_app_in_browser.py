@@ -301,7 +301,7 @@ def test_upload_encode_and_watch_training(
     assert grid_rows(encoded)[0]["city"] in {"0", "1", "2"}
     screenshot(page, "data-page")
 
-    # Long enough that the once-a-second chart redraw sees several lengths.
+    # Long enough for the once-a-second chart redraw to draw several lengths.
     start_training(page, app_server, epochs=WATCHED_EPOCHS, batch_size=1)
     observed = observe_loss_curve(page)
     while_running = [length for length, running in observed if running]

@@ -1,4 +1,4 @@
-"""Five browser sessions train at once and each sees only its own work."""
+"""Five browser sessions train at once, and each shows only its own work."""
 
 from pathlib import Path
 
@@ -22,8 +22,8 @@ from tests.browser.helpers import (
 from tests.browser.test_app_in_browser import run_id
 
 TRAIN_TIMEOUT_MS = 240_000
-# Enough batches that each run lasts a few seconds and the five overlap;
-# batches of 8 leave torch more time outside the GIL than batches of 1.
+# Enough batches that each run lasts a few seconds and the five overlap.
+# Batches of 8 leave torch more time outside the GIL than batches of 1.
 EPOCHS = 60
 BATCH_SIZE = 8
 # Resident memory the server may grow by per session that loaded a dataset
