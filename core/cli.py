@@ -35,6 +35,7 @@ from core.metrics import (
 )
 from core.pipeline import default_specs, fit_classifier, prepare_data
 from core.profiles import profile_columns
+from core.spreadsheet import to_safe_csv
 from core.target import encode_target
 from core.training import EpochRecord, TrainConfig
 
@@ -363,7 +364,12 @@ def _predict_command(args, out: TextIO) -> int:
         out.write(f"note: {note}\n")
     for problem in result.problems:
         out.write(f"not scored: {problem.message}\n")
-    result.frame.to_csv(args.out, index=False)
+    safe = to_safe_csv(result.frame)
+    note = safe.note()
+    if note:
+        out.write(f"note: {note}\n")
+    with open(args.out, "wb") as handle:
+        handle.write(safe.data)
     out.write(
         f"predicted {result.n_scored} of {len(result.frame)} rows -> {args.out}\n"
     )

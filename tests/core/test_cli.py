@@ -246,3 +246,18 @@ def test_ctrl_c_keeps_the_model(tmp_path):
     assert process.returncode == 0
     assert "stopped by request" in rest
     assert load_model(out_path).status == "stopped"
+
+
+def test_predict_escapes_formula_cells(model_file, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        'device,tier,visits,comment\ndesktop,mid,6,"=HYPERLINK(""x"")"\n'
+        "mobile,low,-2,-3\n"
+    )
+    out_path = tmp_path / "p.csv"
+    status, text = run(["predict", str(model_file), str(rows), "--out", str(out_path)])
+    assert status == 0, text
+    assert "1 text cell in 'comment'" in text
+    predictions = pd.read_csv(out_path)
+    assert predictions["comment"].tolist() == ['\'=HYPERLINK("x")', "-3"]
+    assert predictions["visits"].tolist() == [6, -2]
