@@ -57,8 +57,10 @@ class SafeCSV:
             parts.append(f"{self.n_names_escaped} column {noun}")
         if not parts:
             return None
+        single = self.n_escaped + self.n_names_escaped == 1
+        verb = "starts" if single else "start"
         return (
-            f"{' and '.join(parts)} start with =, +, -, @, a tab, a carriage "
+            f"{' and '.join(parts)} {verb} with =, +, -, @, a tab, a carriage "
             "return or NUL, which spreadsheet programs run as a formula. The "
             "downloaded CSV has a ' in front of each, so they open as text."
         )
