@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import pickle
+import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,8 @@ from core.threshold_tools import REVIEW_LABEL, check_band
 from core.training import EpochRecord, TrainConfig
 
 logger = logging.getLogger(__name__)
+# How the weights-only unpickler of torch 2.13 names the global it refused.
+_BLOCKED_GLOBAL = re.compile(r"unsupported (?:global: )?GLOBAL (\S+)", re.IGNORECASE)
 
 FORMAT_NAME = "classifier-explorer-model"
 FORMAT_VERSION = 1
@@ -366,10 +369,16 @@ def _safe_load(data: bytes) -> Any:
     try:
         return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        logger.warning("rejected model file: %s", str(exc).splitlines()[0])
+        blocked = _BLOCKED_GLOBAL.search(str(exc))
+        # Only the blocked name is logged: torch's message goes on to suggest
+        # weights_only=False, the unsafe load this function exists to avoid.
+        what = (
+            f"the Python object {blocked.group(1)!r}" if blocked else "Python objects"
+        )
+        logger.warning("rejected model file: it references %s", what)
         raise ModelFileError(
-            "the model file was rejected: it contains Python objects other than "
-            "tensors and plain data, and loading those could run code. Only "
+            f"the model file was rejected: it references {what}, not only "
+            "tensors and plain data, and loading that could run code. Only "
             "model files saved by Classifier Explorer can be loaded"
         ) from exc
     except Exception as exc:  # noqa: BLE001 - any parse failure of untrusted bytes

@@ -1,6 +1,7 @@
 import dataclasses
 import io
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -136,8 +137,9 @@ def test_pickle_with_code_rejected_and_not_run(multiclass_model):
     payload["extra"] = Payload()
     buffer = io.BytesIO()
     torch.save(payload, buffer)
-    with pytest.raises(ModelFileError, match="could run code"):
+    with pytest.raises(ModelFileError, match="could run code") as caught:
         load_model(buffer.getvalue())
+    assert re.search("references the Python object '[^']+'", str(caught.value))
     assert not MARKER.exists()
     # The same bytes do run the payload when loaded unsafely, so the test
     # proves the rejection rather than a harmless file.
