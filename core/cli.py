@@ -29,6 +29,7 @@ from core.encoding import ENCODINGS, ColumnSpec, MissingPolicy
 from core.errors import ExplorerError
 from core.formulas import apply_threshold
 from core.metrics import (
+    NOTE_ABSENT,
     ThresholdTable,
     classification_report_frame,
     multiclass_metrics,
@@ -36,7 +37,7 @@ from core.metrics import (
 from core.pipeline import default_specs, fit_classifier, prepare_data
 from core.profiles import profile_columns
 from core.spreadsheet import to_safe_csv
-from core.target import encode_target
+from core.target import encode_model_labels
 from core.training import EpochRecord, TrainConfig
 
 logger = logging.getLogger(__name__)
@@ -299,7 +300,13 @@ def _train_command(args, out: TextIO) -> int:
     return 0
 
 
-def _write_scores(model: TrainedModel, y_true, y_proba, out: TextIO) -> None:
+def _write_scores(
+    model: TrainedModel,
+    y_true,
+    y_proba,
+    out: TextIO,
+    source: str = "the validation split",
+) -> None:
     if model.is_binary:
         metrics = ThresholdTable.from_scores(y_true, y_proba).at(model.threshold)
         out.write(
@@ -314,7 +321,10 @@ def _write_scores(model: TrainedModel, y_true, y_proba, out: TextIO) -> None:
         out.write(f"accuracy {summary.accuracy:.3f} (argmax of the softmax)\n")
         y_pred = summary.y_pred
     report = classification_report_frame(y_true, y_pred, model.classes_)
-    out.write(report.to_string(float_format=lambda v: f"{v:.3f}") + "\n")
+    # The rows scored here are the given file's, not a validation split.
+    report["note"] = report["note"].str.replace(NOTE_ABSENT, f"absent from {source}")
+    text = report.to_string(float_format=lambda v: f"{v:.3f}", na_rep="")
+    out.write(text + "\n")
 
 
 def _evaluate_command(args, out: TextIO) -> int:
@@ -328,19 +338,15 @@ def _evaluate_command(args, out: TextIO) -> int:
             f"the file has no target column {model.target_name!r}, so it cannot be "
             "scored; use `predict` for unlabelled files"
         )
-    target = encode_target(frame[model.target_name], model.pos_label)
-    # Labels that differ only in case or surrounding spaces are one class,
-    # as in training, whichever spelling is the more common in this file.
-    index = {
-        label.strip().casefold(): code for code, label in enumerate(model.classes_)
-    }
-    labels = [target.classes_[c].strip().casefold() for c in target.y]
-    unknown = sorted({v for v in labels if v not in index})
-    if unknown:
-        raise ExplorerError(
-            f"target {model.target_name!r} has classes the model does not know: "
-            + ", ".join(unknown)
-        )
+    # A labelled file may hold only some of the model's classes, and its
+    # labels are matched to the model's as in training (1.0 is "1", case and
+    # surrounding spaces ignored).
+    target = encode_model_labels(
+        frame[model.target_name], model.classes_, model.pos_label
+    )
+    note = target.missing_note()
+    if note:
+        out.write(f"note: {note[0].upper()}{note[1:]}.\n")
     rows = frame.loc[target.keep].reset_index(drop=True)
     problems: list = []
     proba = model.predict_proba(rows, problems)
@@ -348,9 +354,9 @@ def _evaluate_command(args, out: TextIO) -> int:
     for problem in problems:
         scored[problem.row - 1] = False
         out.write(f"skipped: {problem.message}\n")
-    y_true = np.array([index[v] for v in labels])[scored]
+    y_true = target.y[scored]
     out.write(f"scored {int(scored.sum())} of {len(frame)} rows\n")
-    _write_scores(model, y_true, proba[scored], out)
+    _write_scores(model, y_true, proba[scored], out, source="this file")
     return 0
 
 

@@ -331,3 +331,71 @@ def _check_pos_label(
         f"positive class {label!r} is not a value of {name!r}; "
         f"choose one of {', '.join(map(repr, classes))}"
     )
+
+
+def encode_model_labels(
+    series: pd.Series, classes_: list[str], pos_label: str | None = None
+) -> TargetEncoding:
+    """Map the labels in `series` to the class codes of a trained model.
+
+    The labels are read as for training (numbers in one form, spaces
+    ignored, blanks missing) and matched to `classes_` exactly or, failing
+    that, ignoring upper and lower case. Unlike `encode_target`, a file may
+    hold only some of the model's classes, even just one, because scoring
+    a model on such a file is valid.
+
+    Parameters
+    ----------
+    series : Series of shape (n_rows,)
+        Raw labels of any type.
+    classes_ : list of str
+        The model's classes in code order.
+    pos_label : str, optional
+        The model's positive class; stored on the result for binary models.
+
+    Returns
+    -------
+    TargetEncoding
+        With the model's `classes_`, so ``y`` contains the model's codes.
+
+    Raises
+    ------
+    TargetError
+        If no row has a label, or a label matches none of `classes_`.
+    """
+    name = str(series.name)
+    labels = _read_labels(series)
+    exact = {label: code for code, label in enumerate(classes_)}
+    folded = {label.casefold(): code for code, label in enumerate(classes_)}
+    lookup = []
+    unknown = []
+    for label in labels.classes:
+        code = exact.get(label, folded.get(label.casefold()))
+        if code is None:
+            unknown.append(label)
+            code = -1
+        lookup.append(code)
+    if unknown:
+        raise TargetError(
+            f"target column {name!r} has labels the model was not trained on: "
+            f"{', '.join(map(repr, unknown))}. The model knows "
+            f"{', '.join(map(repr, classes_))}; rename those labels or remove "
+            "their rows"
+        )
+    keep = labels.codes >= 0
+    if not keep.any():
+        raise TargetError(
+            f"target column {name!r} has no values; fill in the labels to "
+            "score the model"
+        )
+    codes = np.asarray(lookup, dtype=np.int64)[labels.codes[keep]]
+    missing_rows = [int(i) + 1 for i in np.flatnonzero(~keep)]
+    return TargetEncoding(
+        name,
+        codes,
+        list(classes_),
+        pos_label if len(classes_) == 2 else None,
+        keep,
+        missing_rows,
+        labels.merged,
+    )

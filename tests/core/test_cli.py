@@ -261,3 +261,36 @@ def test_predict_escapes_formula_cells(model_file, tmp_path):
     predictions = pd.read_csv(out_path)
     assert predictions["comment"].tolist() == ['\'=HYPERLINK("x")', "-3"]
     assert predictions["visits"].tolist() == [6, -2]
+
+
+def test_evaluate_scores_file_of_one_class(model_file, tmp_path):
+    frame = pd.read_csv(DATA / "09_unseen_train.csv")
+    only_yes = tmp_path / "yes.csv"
+    frame[frame["converted"] == "yes"].to_csv(only_yes, index=False)
+    status, text = run(["evaluate", str(model_file), str(only_yes)])
+    assert status == 0, text
+    assert "absent from this file" in text
+    assert "validation split" not in text
+
+
+def test_evaluate_names_unknown_labels(model_file, tmp_path, capsys):
+    frame = pd.read_csv(DATA / "09_unseen_train.csv")
+    frame["converted"] = frame["converted"].map({"yes": "si", "no": "no"})
+    renamed = tmp_path / "renamed.csv"
+    frame.to_csv(renamed, index=False)
+    status, _ = run(["evaluate", str(model_file), str(renamed)])
+    assert status == 2
+    error = capsys.readouterr().err
+    assert "labels the model was not trained on: 'si'" in error
+    assert "The model knows 'no', 'yes'" in error
+
+
+def test_evaluate_notes_rows_without_label(model_file, tmp_path):
+    frame = pd.read_csv(DATA / "09_unseen_train.csv")
+    frame.loc[0, "converted"] = None
+    gaps = tmp_path / "gaps.csv"
+    frame.to_csv(gaps, index=False)
+    status, text = run(["evaluate", str(model_file), str(gaps)])
+    assert status == 0, text
+    assert "note: 1 row has no target value (data row 1)" in text
+    assert "scored 9 of 10 rows" in text

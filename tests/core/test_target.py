@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from core.errors import TargetError
-from core.target import encode_target, target_candidates
+from core.target import encode_model_labels, encode_target, target_candidates
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -104,3 +104,31 @@ def test_mapping_frame_counts_rows():
     assert table["label"].tolist() == ["a", "b"]
     assert table["rows"].tolist() == [2, 1]
     assert table["role"].tolist() == ["negative", "positive"]
+
+
+def test_model_labels_use_model_codes():
+    series = pd.Series(["yes", " Yes", None, "no", "YES "], name="y")
+    encoded = encode_model_labels(series, ["no", "yes"], "yes")
+    assert encoded.classes_ == ["no", "yes"]
+    assert encoded.y.tolist() == [1, 1, 0, 1]
+    assert encoded.missing_rows == [3]
+    assert encoded.pos_label == "yes"
+
+
+def test_model_labels_accept_one_class():
+    series = pd.Series([2.0, 2.0, 2.0], name="grade")
+    encoded = encode_model_labels(series, ["1", "2", "3"])
+    assert encoded.y.tolist() == [1, 1, 1]
+    assert encoded.pos_label is None
+
+
+def test_model_labels_name_unknown():
+    series = pd.Series(["a", "b", "zzz"], name="y")
+    with pytest.raises(TargetError, match="not trained on: 'zzz'"):
+        encode_model_labels(series, ["a", "b"])
+
+
+def test_model_labels_reject_empty_column():
+    series = pd.Series([None, np.nan], name="y", dtype=object)
+    with pytest.raises(TargetError, match="has no values"):
+        encode_model_labels(series, ["a", "b"])
