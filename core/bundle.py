@@ -190,7 +190,7 @@ class TrainedModel:
         return PredictionResult(
             out,
             problems,
-            self._extra_notes(frame),
+            self._extra_notes(frame) + self._filled_notes(frame),
             int((~bad).sum()),
             int(review.sum()),
         )
@@ -210,6 +210,50 @@ class TrainedModel:
         if not extra:
             return []
         return ["ignored column(s) the model does not use: " + ", ".join(extra)]
+
+    def _filled_notes(self, frame: pd.DataFrame) -> list[str]:
+        """Describe the missing values that were filled in as in training."""
+        columns = [
+            c
+            for c in self.encoder.columns_
+            if c.fill is not None and c.name in frame.columns
+        ]
+        if not columns or frame.empty:
+            return []
+        missing = frame[[c.name for c in columns]].isna()
+        parts = []
+        for column in columns:
+            n_missing = int(missing[column.name].sum())
+            if n_missing:
+                fill = column.fill
+                shown = f"{fill:.4g}" if isinstance(fill, float) else repr(fill)
+                parts.append(f"{column.name!r} in {_rows(n_missing)} with {shown}")
+        if not parts:
+            return []
+        notes = [
+            "Missing values were filled in with the values learned from the "
+            f"training rows: {'; '.join(parts)}."
+        ]
+        empty = [c.name for c in columns if missing[c.name].all()]
+        if empty:
+            names = ", ".join(repr(name) for name in empty)
+            verb = "has" if len(empty) == 1 else "have"
+            notes.append(
+                f"{names} {verb} no value in any row, so every row gets the same "
+                "fill value there and the predictions rest on the other columns."
+            )
+        n_blank = int(missing.all(axis=1).sum())
+        if n_blank and len(columns) == len(self.encoder.columns_) and len(columns) > 1:
+            verb = "has" if n_blank == 1 else "have"
+            notes.append(
+                f"{_rows(n_blank)} {verb} no value in any column the model uses, so "
+                "their probability comes from fill values alone."
+            )
+        return notes
+
+
+def _rows(n: int) -> str:
+    return "1 row" if n == 1 else f"{n:,} rows"
 
 
 def _problem_column(problems: list[Problem], n_rows: int) -> list[str]:

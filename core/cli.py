@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from core.bundle import TrainedModel, load_model, save_model
-from core.data import ReadLimits, read_csv
+from core.data import CSVTable, ReadLimits, read_csv
 from core.encoding import ENCODINGS, ColumnSpec, MissingPolicy
 from core.errors import ExplorerError
 from core.formulas import apply_threshold
@@ -229,10 +229,18 @@ def _check_train_options(args) -> None:
     _check_output_path(args.out)
 
 
+def _read_data(path: str, limits: ReadLimits, out: TextIO) -> CSVTable:
+    """Read the CSV at `path` and write what was detected and noted."""
+    table = read_csv(path, limits)
+    out.write(f"read {path}: {table.describe()}\n")
+    for note in table.notes:
+        out.write(f"note: {note}\n")
+    return table
+
+
 def _train_command(args, out: TextIO) -> int:
     _check_train_options(args)
-    table = read_csv(args.data)
-    out.write(f"read {args.data}: {table.describe()}\n")
+    table = _read_data(args.data, ReadLimits(), out)
     specs = default_specs(table.frame, args.target, profile_columns(table.frame))
     overrides = {name: (enc, order) for name, enc, order in args.encode}
     unknown = [n for n in overrides if n not in table.frame.columns]
@@ -331,7 +339,7 @@ def _evaluate_command(args, out: TextIO) -> int:
     model = load_model(args.model)
     if args.threshold is not None:
         model = model.with_threshold(args.threshold)
-    table = read_csv(args.data)
+    table = _read_data(args.data, ReadLimits(), out)
     frame = table.frame
     if model.target_name not in frame.columns:
         raise ExplorerError(
@@ -364,7 +372,7 @@ def _predict_command(args, out: TextIO) -> int:
     _check_output_path(args.out)
     model = load_model(args.model)
     # One new row is a valid file to score, unlike a training file.
-    table = read_csv(args.data, ReadLimits(min_rows=1))
+    table = _read_data(args.data, ReadLimits(min_rows=1), out)
     result = model.predict(table.frame, args.threshold)
     for note in result.notes:
         out.write(f"note: {note}\n")

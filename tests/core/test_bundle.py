@@ -301,3 +301,35 @@ def test_huge_claimed_width_rejected_before_building(multiclass_model):
 def test_predict_rejects_invalid_threshold(binary_model, threshold):
     with pytest.raises(PredictionError, match="invalid threshold"):
         binary_model.predict(read("09_unseen_train.csv"), threshold=threshold)
+
+
+def test_filled_values_noted(binary_model):
+    frame = read("09_unseen_train.csv").drop(columns=["converted"]).head(4)
+    frame["visits"] = np.nan
+    frame.loc[0, "tier"] = None
+    result = binary_model.predict(frame)
+    visits = next(c for c in binary_model.encoder.columns_ if c.name == "visits")
+    filled = next(n for n in result.notes if n.startswith("Missing values"))
+    assert f"'visits' in 4 rows with {visits.fill:.4g}" in filled
+    assert "'tier' in 1 row with" in filled
+    assert any(n.startswith("'visits' has no value in any row") for n in result.notes)
+    assert result.n_scored == 4
+
+
+def test_rows_without_values_noted(binary_model):
+    frame = pd.DataFrame(
+        {
+            "device": [None, "mobile"],
+            "tier": [None, "low"],
+            "visits": [np.nan, 3.0],
+        }
+    )
+    result = binary_model.predict(frame)
+    blank = "1 row has no value in any column the model uses"
+    assert any(n.startswith(blank) for n in result.notes)
+
+
+def test_complete_rows_get_no_fill_note(binary_model):
+    frame = read("09_unseen_train.csv").drop(columns=["converted"])
+    result = binary_model.predict(frame)
+    assert not any(n.startswith("Missing values") for n in result.notes)
