@@ -7,7 +7,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from components import encoding_table, state, widgets
+from components import encoding_table, jobs, state, widgets
 from core import data as core_data
 from core import pipeline, samples
 from core import profiles as core_profiles
@@ -47,6 +47,11 @@ def source_section() -> None:
             type=["csv", "txt", "tsv"],
             key="data_upload",
             help="UTF-8 or Windows-1252; comma, semicolon or tab separated.",
+        )
+        widgets.upload_limit_caption(
+            "Train on a random sample of its rows instead, such as "
+            "`pd.read_csv(path).sample(n=100_000, random_state=0)` saved as a "
+            "new CSV file."
         )
     if uploaded is None:
         tab.upload_file_id = None
@@ -259,8 +264,24 @@ def result_section(choices: state.DataChoices) -> None:
     st.page_link("app_pages/train.py", label="Go to Train", icon=":material/school:")
 
 
+def running_run_note(choices: state.DataChoices | None) -> None:
+    """Say that a running run keeps its own data when this page has other data."""
+    record = jobs.current_record()
+    if record is None or not record.is_running:
+        return
+    summary = record.data_summary
+    if summary is None or summary.matches(choices):
+        return
+    st.info(
+        f"This tab's training run keeps training on {summary.describe()}. "
+        "The data chosen here is for the next run.",
+        icon=":material/swap_horiz:",
+    )
+
+
 source_section()
 current = state.get().data
+running_run_note(current)
 if current is None:
     st.info("Upload a CSV file or load a sample dataset to start.")
 else:

@@ -8,6 +8,7 @@ from components import (
     cost_matrix,
     figures,
     jobs,
+    runs,
     script_download,
     state,
     threshold_panel,
@@ -142,19 +143,27 @@ def multiclass_section(model: TrainedModel) -> None:
     cost_matrix.cost_section(model, scores)
 
 
-current_model = state.get().model
+tab_state = state.get()
+current_model = tab_state.model
 running = jobs.current_record()
+if current_model is not None:
+    runs.data_notice(tab_state.model_data, running=False)
 if running is not None and running.is_running:
+    on_data = ""
+    if running.data_summary is not None:
+        on_data = f" on {running.data_summary.name}"
     st.info(
-        f"Training is in progress ({widgets.job_progress_text(running.job)}). "
-        "The metrics of the new model appear here when it ends."
+        f"Training{on_data} is in progress "
+        f"({widgets.job_progress_text(running.job)}). The metrics of the new "
+        "model appear here when it ends."
     )
 if current_model is None:
     st.info("No trained model yet. Train one on the Train page.")
     st.page_link("app_pages/train.py", label="Go to Train", icon=":material/school:")
 else:
     st.caption(
-        f"Model for target **{current_model.target_name}** with classes "
+        widgets.model_data_text(current_model, tab_state.model_data)
+        + " Classes: "
         + ", ".join(f"`{name}`" for name in current_model.classes_)
         + f"; {len(current_model.y_valid)} validation rows."
     )

@@ -6,7 +6,7 @@ import hashlib
 
 import streamlit as st
 
-from components import state, widgets
+from components import runs, state, widgets
 from core import bundle
 from core import data as core_data
 from core.bundle import TrainedModel
@@ -81,7 +81,10 @@ def model_upload_section() -> TrainedModel | None:
 
 
 def choose_model() -> tuple[TrainedModel | None, tuple[object, ...]]:
-    """Return the model to predict with and a key that identifies it."""
+    """Return the model to predict with and a key that identifies it.
+
+    The key starts with CURRENT or UPLOADED, the source of the model.
+    """
     tab = state.get()
     sources = [CURRENT, UPLOADED] if tab.model is not None else [UPLOADED]
     labels = {CURRENT: "The model trained here", UPLOADED: "A model file (.pt)"}
@@ -103,11 +106,12 @@ def choose_model() -> tuple[TrainedModel | None, tuple[object, ...]]:
     return model, (UPLOADED, tab.uploaded_model_hash)
 
 
-def model_summary(model: TrainedModel) -> None:
-    """Describe what the model predicts and which columns it needs."""
+def model_summary(model: TrainedModel, data: state.DataSummary | None) -> None:
+    """Describe the model's training data, what it predicts and its columns."""
     columns = ", ".join(f"`{name}`" for name in model.encoder.input_columns_)
     text = (
-        f"Predicts **{model.target_name}** ({', '.join(model.classes_)}) from the "
+        f"{widgets.model_data_text(model, data)} Predicts "
+        f"**{model.target_name}** ({', '.join(model.classes_)}) from the "
         f"columns {columns}."
     )
     if model.is_binary:
@@ -131,6 +135,9 @@ def csv_upload_section() -> None:
     tab = state.get()
     uploaded = st.file_uploader(
         "CSV file to predict", type=["csv", "txt", "tsv"], key="predict_upload"
+    )
+    widgets.upload_limit_caption(
+        "Split it into smaller CSV files and predict each of them."
     )
     if uploaded is not None and uploaded.file_id != tab.predict_file_id:
         tab.predict_file_id = uploaded.file_id
@@ -200,6 +207,7 @@ def prediction_section(model: TrainedModel, model_key: tuple[object, ...]) -> No
 
 tab_state = state.get()
 if tab_state.model is not None:
+    runs.data_notice(tab_state.model_data, running=False)
     st.subheader("Download the trained model")
     with widgets.reported_errors("saving the model file"):
         download_section(tab_state.model)
@@ -209,6 +217,7 @@ with widgets.reported_errors("predicting"):
     if chosen is None:
         st.info("Train a model on the Train page, or upload a model file.")
     else:
-        model_summary(chosen)
+        from_here = chosen_key[0] == CURRENT
+        model_summary(chosen, tab_state.model_data if from_here else None)
         csv_upload_section()
         prediction_section(chosen, chosen_key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import jobs, state, train_form, widgets
+from components import jobs, runs, state, train_form, widgets
 from core.training import TrainConfig
 
 widgets.page_intro(
@@ -33,8 +33,9 @@ def output_head_section(choices: state.DataChoices) -> None:
         )
     st.latex(widgets.loss_formula(target.is_binary))
     st.caption(
-        f"Input: {n_features} features from {prepared.n_samples} rows. "
-        "The network returns logits, and the loss is computed from them."
+        f"Input: {n_features} features from {prepared.n_samples} rows of "
+        f"**{choices.dataset.name}**. The network returns logits, and the loss "
+        "is computed from them."
     )
     widgets.concept("bce" if target.is_binary else "cross_entropy")
 
@@ -68,6 +69,7 @@ def live_section() -> None:
                 "server (it was restarted or the run was replaced by newer ones)."
             )
         return
+    st.subheader("This tab's training run")
     run_every = widgets.LIVE_POLL_SECONDS if record.is_running else None
     st.fragment(run_every=run_every)(_live_body)(record.is_running)
 
@@ -77,6 +79,12 @@ def _live_body(was_running: bool) -> None:
     if record is None:
         return
     job = record.job
+    summary = record.data_summary
+    if summary is not None:
+        st.caption(
+            f"{runs.data_caption(summary, record.is_running)} "
+            f"{widgets.run_times_text(record)}"
+        )
     if record.is_running:
         st.progress(
             widgets.job_progress_fraction(job), text=widgets.job_progress_text(job)
@@ -103,15 +111,27 @@ def outcome_section(record: jobs.RunRecord) -> None:
     epochs = len(model.history)
     if model.status == "diverged":
         st.error(model.message)
+    elif not epochs:
+        st.warning(
+            f"{model.message.capitalize()}, before the first epoch ended. The "
+            "model of this run is kept, but its weights have seen only part of "
+            "one epoch and no validation loss was measured: train longer."
+        )
+        return
     elif model.status in ("stopped", "early_stopped"):
         st.info(f"{model.message.capitalize()}. The model of this run is kept.")
     else:
         st.success(f"Training finished after {epochs} epochs.")
-    if model.config.restore_best and model.status != "diverged":
-        st.caption(
-            "The model keeps the weights of the epoch with the lowest "
-            "validation loss (the star), not necessarily those of the last epoch."
+    best = widgets.best_epoch(model.history)
+    if model.config.restore_best and model.status != "diverged" and best:
+        text = (
+            f"The model keeps the weights of epoch {best}, the one with the "
+            "lowest validation loss (the star), not necessarily those of the "
+            "last epoch."
         )
+        if model.status == "stopped":
+            text += " The batches of the unfinished epoch are not in the model."
+        st.caption(text)
     st.page_link(
         "app_pages/evaluate.py", label="Go to Evaluate", icon=":material/insights:"
     )
@@ -130,6 +150,9 @@ def settings_section(choices: state.DataChoices) -> TrainConfig | None:
 
 
 current = state.get().data
+shown_run = jobs.current_record()
+if shown_run is not None:
+    runs.data_notice(shown_run.data_summary, shown_run.is_running)
 if current is None or current.prepared is None:
     st.info(
         "Load a dataset and choose its target and encodings on the Data page "

@@ -39,12 +39,17 @@ class RegistryFullError(TrainingError):
 
 @dataclass
 class RunRecord:
-    """One training job and what a new tab needs to show its results."""
+    """One training job and what a new tab needs to show its results.
+
+    `data` is the run's own copy of the data choices, so the Data page can
+    load other data while the job trains on this one.
+    """
 
     run_id: str
     job: TrainingJob
     data: state.DataChoices
     config: TrainConfig
+    # Wall-clock time (`time.time()`) when the job's thread was started.
     started_at: float
     # The decision threshold last chosen for this run's model, so a reloaded
     # tab shows the same one.
@@ -54,6 +59,18 @@ class RunRecord:
     def is_running(self) -> bool:
         """Whether the job's thread is still training."""
         return self.job.is_running
+
+    @property
+    def ended_at(self) -> float | None:
+        """Wall-clock time when the job ended, or None while it runs."""
+        if self.job.status in ("pending", "running"):
+            return None
+        return self.started_at + self.job.elapsed_seconds()
+
+    @property
+    def data_summary(self) -> state.DataSummary | None:
+        """File, target and size of the data this run trains on."""
+        return state.summarize(self.data)
 
 
 class JobRegistry:
@@ -107,6 +124,7 @@ class JobRegistry:
             self._n_started += 1
             # Started under the lock, so no other session finds it pending and
             # evicts it as finished.
+            record.started_at = time.time()
             job.start()
         logger.info("started training run %s", record.run_id[:6])
         return record
@@ -177,7 +195,7 @@ def sync_session() -> None:
     if record is None or record.is_running or tab.model_run_id == record.run_id:
         return
     if record.job.model is not None:
-        state.set_model(record.job.model, record.run_id)
+        state.set_model(record.job.model, record.run_id, record.data_summary)
         if record.threshold is not None:
             state.set_threshold(record.threshold)
 

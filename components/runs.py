@@ -1,7 +1,8 @@
-"""The Runs page's widgets: this tab's finished trainings side by side.
+"""Widgets about this tab's trainings: the data a run used, and the Runs page.
 
-Each run's metrics come from its cached validation probabilities at the
-threshold last chosen for it; nothing retrains.
+The Runs page shows the finished trainings side by side. Each run's
+metrics come from its cached validation probabilities at the threshold
+last chosen for it; nothing retrains.
 """
 
 from __future__ import annotations
@@ -22,6 +23,59 @@ NOT_APPLICABLE = "—"
 
 def _number(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}f}" if math.isfinite(value) else "undefined"
+
+
+def data_caption(summary: state.DataSummary, running: bool) -> str:
+    """Return "Trains on **penguins.csv**: target **species**, 333 rows, ..."."""
+    verb = "Trains on" if running else "Trained on"
+    return (
+        f"{verb} **{summary.name}**: target **{summary.target}**, "
+        f"{summary.n_rows} rows, {summary.n_features} features."
+    )
+
+
+def data_change_notice(
+    summary: state.DataSummary, current: state.DataChoices | None, running: bool
+) -> str | None:
+    """Return what differs between a run's data and the Data page's, or None.
+
+    The text names the run's data, the Data page's, and what to do to train
+    on the second.
+    """
+    if summary.matches(current):
+        return None
+    subject = "This run trains on" if running else "This model was trained on"
+    head = f"{subject} {summary.describe()}."
+    if current is None:
+        return f"{head} The Data page has no usable dataset now."
+    dataset = current.dataset
+    if dataset.content_hash != summary.content_hash:
+        name = dataset.name
+        if name == summary.name:
+            name = f"a changed {name}"
+        change = f"The Data page now has {name}"
+    elif current.target != summary.target:
+        change = f"The Data page now has the target {current.target} for this file"
+    else:
+        change = (
+            "The Data page now has other choices for this file and target "
+            "(positive class, encodings or missing values)"
+        )
+    action = "start training to use it"
+    if current.prepared is None:
+        action = f"finish its target and encodings there, then {action}"
+    if running:
+        action += " once this run ends or is stopped"
+    return f"{head} {change}: {action}."
+
+
+def data_notice(summary: state.DataSummary | None, running: bool) -> None:
+    """Draw a warning when the Data page's choices differ from the run's data."""
+    if summary is None:
+        return
+    notice = data_change_notice(summary, state.get().data, running)
+    if notice is not None:
+        st.warning(notice, icon=":material/swap_horiz:")
 
 
 def settings_rows(entry: state.RunEntry) -> dict[str, str]:

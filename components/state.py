@@ -12,7 +12,8 @@ choices when the user comes back to it.
 
 Every model that becomes current with a run id is also kept in `runs`, the
 tab's last `MAX_RUNS` trainings, so the Runs page can compare them and make
-any of them current again.
+any of them current again. Each keeps a `DataSummary` of the data it was
+trained on, because the Data page may have moved on to other data since.
 """
 
 from __future__ import annotations
@@ -85,6 +86,49 @@ class DataChoices:
     prepared_signature: tuple[Any, ...] | None = None
 
 
+@dataclass(frozen=True)
+class DataSummary:
+    """The data a training run used: file, target and size, and the choices.
+
+    It is small on purpose: a kept run must not hold on to its whole table.
+    """
+
+    name: str
+    content_hash: str
+    target: str
+    n_rows: int
+    n_features: int
+    # `DataChoices.prepared_signature` of the run: file, target, positive
+    # class, encodings and missing-value policy.
+    signature: tuple[Any, ...] | None
+
+    def describe(self) -> str:
+        """Return "penguins.csv (target species, 333 rows)"."""
+        return f"{self.name} (target {self.target}, {self.n_rows} rows)"
+
+    def matches(self, choices: DataChoices | None) -> bool:
+        """Return whether `choices` would train on exactly this data."""
+        return (
+            choices is not None
+            and choices.prepared is not None
+            and choices.prepared_signature == self.signature
+        )
+
+
+def summarize(choices: DataChoices | None) -> DataSummary | None:
+    """Return the summary of prepared data choices, or None if not prepared."""
+    if choices is None or choices.prepared is None or choices.target is None:
+        return None
+    return DataSummary(
+        name=choices.dataset.name,
+        content_hash=choices.dataset.content_hash,
+        target=choices.target,
+        n_rows=choices.prepared.n_samples,
+        n_features=choices.prepared.encoder.n_features,
+        signature=choices.prepared_signature,
+    )
+
+
 @dataclass
 class RunEntry:
     """A finished training of this tab, kept for the Runs page.
@@ -100,6 +144,7 @@ class RunEntry:
     threshold: float
     finished_at: float
     abstain_band: tuple[float, float] | None = None
+    data: DataSummary | None = None
     # Built on first use, like the current model's table.
     threshold_table: ThresholdTable | None = None
 
@@ -124,6 +169,8 @@ class ExplorerState:
     missing_run_id: str | None = None
     model: TrainedModel | None = None
     model_run_id: str | None = None
+    # The data the current model was trained on; None for a model file.
+    model_data: DataSummary | None = None
     # Number of models this tab has had. Widget keys that belong to one model
     # include it, so a new model starts with fresh widgets.
     model_version: int = 0
@@ -190,11 +237,17 @@ def set_dataset(dataset: Dataset) -> DataChoices:
     return tab.data
 
 
-def set_model(model: TrainedModel, run_id: str | None) -> None:
-    """Make `model` the current one and drop everything derived from the last."""
+def set_model(
+    model: TrainedModel, run_id: str | None, data: DataSummary | None = None
+) -> None:
+    """Make `model` the current one and drop everything derived from the last.
+
+    `data` describes what the model was trained on, for the pages to show.
+    """
     tab = get()
     tab.model = model
     tab.model_run_id = run_id
+    tab.model_data = data
     tab.model_version += 1
     tab.threshold = float(model.threshold)
     tab.threshold_table = None
@@ -216,14 +269,15 @@ def set_model(model: TrainedModel, run_id: str | None) -> None:
     tab.script_error = None
     tab.script_signature = None
     if run_id is not None:
-        _remember_run(model, run_id)
+        _remember_run(model, run_id, data)
 
 
-def _remember_run(model: TrainedModel, run_id: str) -> None:
+def _remember_run(model: TrainedModel, run_id: str, data: DataSummary | None) -> None:
     tab = get()
     entry = find_run(run_id)
     if entry is not None:
         entry.model = model
+        entry.data = data or entry.data
         return
     tab.n_runs += 1
     tab.runs.append(
@@ -234,6 +288,7 @@ def _remember_run(model: TrainedModel, run_id: str) -> None:
             threshold=float(model.threshold),
             finished_at=time.time(),
             abstain_band=model.abstain_band,
+            data=data,
         )
     )
     del tab.runs[:-MAX_RUNS]
@@ -262,7 +317,7 @@ def use_run(run_id: str) -> None:
     tab = get()
     tab.run_id = entry.run_id
     threshold, band = entry.threshold, entry.abstain_band
-    set_model(entry.model, entry.run_id)
+    set_model(entry.model, entry.run_id, entry.data)
     set_threshold(threshold)
     set_abstain_band(band)
     tab.abstain_range = band

@@ -7,7 +7,9 @@ computed: every value shown comes from a core object.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
+import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from core.bundle import TrainedModel
     from core.job import TrainingJob
     from core.metrics import ThresholdMetrics
+    from core.training import EpochRecord
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +175,19 @@ def concept(name: str, expanded: bool = False) -> None:
         st.markdown(body)
 
 
+def upload_limit_caption(fix: str) -> None:
+    """State the server's upload size limit and `fix`, what to do with a larger file.
+
+    Streamlit's uploader rejects a larger file in the browser, and shows why
+    only while the pointer is over the file's name.
+    """
+    limit_mb = st.get_option("server.maxUploadSize")
+    st.caption(
+        f"A file over {limit_mb} MB is rejected before it reaches the app: its "
+        f"name turns red, and pointing at it shows why. {fix}"
+    )
+
+
 def page_intro(title: str, line: str) -> None:
     """Draw a page title and its one-line explanation."""
     st.title(title)
@@ -310,6 +326,48 @@ def job_progress_text(job: TrainingJob) -> str:
     return text
 
 
+def model_data_text(model: TrainedModel, data: state.DataSummary | None) -> str:
+    """Return "Model trained on **penguins.csv** (target **species**, 333 rows)."."""
+    if data is not None:
+        return (
+            f"Model trained on **{data.name}** (target **{data.target}**, "
+            f"{data.n_rows} rows)."
+        )
+    if model.dataset_name:
+        return (
+            f"Model trained on **{model.dataset_name}** "
+            f"(target **{model.target_name}**)."
+        )
+    return f"Model for target **{model.target_name}**."
+
+
+def best_epoch(history: list[EpochRecord]) -> int | None:
+    """Return the epoch with the lowest finite validation loss, the first on ties.
+
+    Training keeps the first of equal losses too, because it replaces the best
+    weights only on a strictly lower loss.
+    """
+    finite = [record for record in history if math.isfinite(record.valid_loss)]
+    if not finite:
+        return None
+    return min(finite, key=lambda record: record.valid_loss).epoch
+
+
+def clock_text(timestamp: float) -> str:
+    """Format a `time.time()` value as local "HH:MM:SS.s", truncated to 0.1 s."""
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%H:%M:%S.%f")[:-5]
+
+
+def run_times_text(record: jobs.RunRecord) -> str:
+    """Return "Started at 18:55:02.3, ended at 18:55:08.7 (6.4 s)." for a run."""
+    started = f"Started at {clock_text(record.started_at)}"
+    ended_at = record.ended_at
+    if ended_at is None:
+        return f"{started}."
+    seconds = record.job.elapsed_seconds()
+    return f"{started}, ended at {clock_text(ended_at)} ({seconds:.1f} s)."
+
+
 # Seconds between redraws of the live loss curve. Each redraw holds the
 # GIL while it serializes the figure, which slows a batch-size-1 training
 # thread, so it should not be shorter.
@@ -375,6 +433,11 @@ def _sidebar_body(was_running: bool) -> None:
         st.caption(f"Target: {tab.data.target or 'not chosen'}")
     st.caption(f"Model: {model_status_text()}")
     record = jobs.current_record()
+    summary, verb = tab.model_data, "Trained on"
+    if record is not None and record.is_running:
+        summary, verb = record.data_summary, "Trains on"
+    if summary is not None and not summary.matches(tab.data):
+        st.caption(f"{verb}: {summary.describe()}, not the dataset above")
     if was_running and (record is None or not record.is_running):
         # The run ended during a fragment rerun: a full rerun collects the
         # model and stops this polling.

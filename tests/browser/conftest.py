@@ -1,11 +1,13 @@
 """Fixtures that run the app in a real Streamlit server and drive it in Chromium.
 
-The server runs once per test session; each test gets a fresh browser
+The server runs once per test session, and a second one with a 1 MB upload
+limit runs for the module that asks for it. Each test gets a fresh browser
 context, so cookies, downloads and Streamlit sessions do not leak between
 tests. Set EXPLORER_APP to a script path to serve another script than
 app.py (used to check the harness itself).
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -99,9 +101,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 SERVER_PIDS: dict[str, int] = {}
 
 
-@pytest.fixture(scope="session")
-def app_server() -> Iterator[str]:
-    """Start `streamlit run` on a free loopback port and yield its base URL."""
+@contextlib.contextmanager
+def _serve(*options: str) -> Iterator[str]:
+    """Run `streamlit run` with `options` on a free loopback port; yield its URL."""
     script = _app_script()
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -119,6 +121,7 @@ def app_server() -> Iterator[str]:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        *options,
     ]
     # A file, not a pipe, so a chatty server never blocks on a full buffer.
     log = tempfile.TemporaryFile()
@@ -130,8 +133,27 @@ def app_server() -> Iterator[str]:
         SERVER_PIDS[base_url] = process.pid
         yield base_url
     finally:
+        SERVER_PIDS.pop(base_url, None)
         _stop(process)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_server() -> Iterator[str]:
+    """Start the app on a free loopback port and yield its base URL."""
+    with _serve() as base_url:
+        yield base_url
+
+
+# Upload limit of the second server, in Streamlit's megabytes (MiB).
+SMALL_UPLOAD_MB = 1
+
+
+@pytest.fixture(scope="module")
+def small_upload_server() -> Iterator[str]:
+    """Start a second app server that accepts uploads up to SMALL_UPLOAD_MB."""
+    with _serve("--server.maxUploadSize", str(SMALL_UPLOAD_MB)) as base_url:
+        yield base_url
 
 
 def _wait_until_healthy(
