@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import sklearn
 import torch
@@ -340,14 +341,14 @@ def model_to_bytes(model: TrainedModel) -> bytes:
     return buffer.getvalue()
 
 
-def save_model(model: TrainedModel, path: str | os.PathLike) -> None:
+def save_model(model: TrainedModel, path: str | os.PathLike[str]) -> None:
     """Write `model` to a `.pt` file at `path`."""
     with open(path, "wb") as handle:
         handle.write(model_to_bytes(model))
     logger.info("saved model to %s", path)
 
 
-def load_model(source: bytes | str | os.PathLike) -> TrainedModel:
+def load_model(source: bytes | str | os.PathLike[str]) -> TrainedModel:
     """Load a model file with `torch.load(weights_only=True)` and check it.
 
     Parameters
@@ -379,7 +380,7 @@ def load_model(source: bytes | str | os.PathLike) -> TrainedModel:
         ) from exc
 
 
-def _read_source(source: bytes | str | os.PathLike) -> bytes:
+def _read_source(source: bytes | str | os.PathLike[str]) -> bytes:
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
     else:
@@ -532,7 +533,7 @@ def _model_from_payload(payload: dict[str, Any]) -> TrainedModel:
     return model.with_abstain_band(_abstain_band(payload.get("abstain_band")))
 
 
-def _array(value: Any, dtype) -> np.ndarray:
+def _array(value: Any, dtype: npt.DTypeLike) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.numpy().astype(dtype, copy=False)
     return np.zeros(0, dtype=dtype)

@@ -27,6 +27,7 @@ from core.bundle import TrainedModel, load_model, save_model
 from core.data import CSVTable, ReadLimits, read_csv
 from core.encoding import ENCODINGS, ColumnSpec, MissingPolicy
 from core.errors import ExplorerError
+from core.features import Problem
 from core.formulas import apply_threshold
 from core.metrics import (
     NOTE_ABSENT,
@@ -100,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_train(commands) -> None:
+def _add_train(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     train = commands.add_parser("train", help="train a model on a CSV file")
     train.add_argument("data", help="CSV file with a header row")
     train.add_argument("--target", required=True, help="name of the label column")
@@ -210,7 +211,7 @@ def _check_output_path(path: str) -> None:
         )
 
 
-def _check_train_options(args) -> None:
+def _check_train_options(args: argparse.Namespace) -> None:
     if not 0.0 <= args.threshold <= 1.0:
         raise ExplorerError(
             f"invalid --threshold {args.threshold!r}; use a probability from 0 to 1"
@@ -238,7 +239,7 @@ def _read_data(path: str, limits: ReadLimits, out: TextIO) -> CSVTable:
     return table
 
 
-def _train_command(args, out: TextIO) -> int:
+def _train_command(args: argparse.Namespace, out: TextIO) -> int:
     _check_train_options(args)
     table = _read_data(args.data, ReadLimits(), out)
     specs = default_specs(table.frame, args.target, profile_columns(table.frame))
@@ -310,8 +311,8 @@ def _train_command(args, out: TextIO) -> int:
 
 def _write_scores(
     model: TrainedModel,
-    y_true,
-    y_proba,
+    y_true: np.ndarray,
+    y_proba: np.ndarray,
     out: TextIO,
     source: str = "the validation split",
 ) -> None:
@@ -335,7 +336,7 @@ def _write_scores(
     out.write(text + "\n")
 
 
-def _evaluate_command(args, out: TextIO) -> int:
+def _evaluate_command(args: argparse.Namespace, out: TextIO) -> int:
     model = load_model(args.model)
     if args.threshold is not None:
         model = model.with_threshold(args.threshold)
@@ -356,7 +357,7 @@ def _evaluate_command(args, out: TextIO) -> int:
     if note:
         out.write(f"note: {note[0].upper()}{note[1:]}.\n")
     rows = frame.loc[target.keep].reset_index(drop=True)
-    problems: list = []
+    problems: list[Problem] = []
     proba = model.predict_proba(rows, problems)
     scored = np.ones(len(rows), dtype=bool)
     for problem in problems:
@@ -368,7 +369,7 @@ def _evaluate_command(args, out: TextIO) -> int:
     return 0
 
 
-def _predict_command(args, out: TextIO) -> int:
+def _predict_command(args: argparse.Namespace, out: TextIO) -> int:
     _check_output_path(args.out)
     model = load_model(args.model)
     # One new row is a valid file to score, unlike a training file.
@@ -379,9 +380,9 @@ def _predict_command(args, out: TextIO) -> int:
     for problem in result.problems:
         out.write(f"not scored: {problem.message}\n")
     safe = to_safe_csv(result.frame)
-    note = safe.note()
-    if note:
-        out.write(f"note: {note}\n")
+    escape_note = safe.note()
+    if escape_note:
+        out.write(f"note: {escape_note}\n")
     with open(args.out, "wb") as handle:
         handle.write(safe.data)
     out.write(
