@@ -2,10 +2,12 @@
 
 The file has 1,000,000 rows and 20 columns (decimals, integers, text
 categories, yes/no values, dates, free text, a few missing values), about
-100 MB. The product detects the encoding, delimiter and decimal mark and
+120 MB. The product detects the encoding, delimiter and decimal mark and
 checks for missing-value markers; the peer is pandas.read_csv with its
-default settings. Peak memory is measured in a fresh process for each side,
-as the growth of the highest resident size during the call.
+default settings. Both read the path, and then the same bytes in memory
+as an upload arrives. Peak memory is measured in a fresh process for each
+side, as the growth of the highest resident size during the call; for the
+bytes rows the file is loaded before that measurement starts.
 
     .venv/bin/python benchmarks/bench_read_csv.py [--quick]
 """
@@ -66,14 +68,18 @@ def make_csv(n_rows: int, seed: int = 0) -> Path:
 MEMORY_CHILD = """
 import json, sys
 sys.path.insert(0, "benchmarks")
+import io
 import _timing
 import pandas as pd
 from core.data import read_csv
 path = {path!r}
+data = open(path, "rb").read() if {source!r} == "bytes" else None
 _timing.reset_peak_rss()
 before = _timing.current_rss_bytes()
 if {side!r} == "product":
-    frame = read_csv(path).frame
+    frame = read_csv(data if data is not None else path).frame
+elif data is not None:
+    frame = pd.read_csv(io.BytesIO(data))
 else:
     frame = pd.read_csv(path)
 peak = _timing.peak_rss_bytes()
@@ -81,9 +87,24 @@ print(json.dumps({{"grown": peak - before, "shape": list(frame.shape)}}))
 """
 
 
-def peak_growth(path: Path, side: str) -> int:
-    result = _timing.run_child(MEMORY_CHILD.format(path=str(path), side=side))
-    return int(result["grown"])
+def peak_growth(path: Path, side: str, source: str) -> int:
+    code = MEMORY_CHILD.format(path=str(path), side=side, source=source)
+    return int(_timing.run_child(code)["grown"])
+
+
+def memory_row(
+    what: str, memory: dict[str, int], size: int, target: bool
+) -> _timing.Row:
+    """Describe the peak memory of both sides relative to the file size."""
+    product, peer = memory["product"], memory["peer"]
+    return _timing.Row(
+        what,
+        f"{product / 1e6:.0f} MB = {product / size:.1f}x file",
+        f"{peer / 1e6:.0f} MB = {peer / size:.1f}x file",
+        f"{product / peer:.2f}x",
+        "<= 4x the file size" if target else "-",
+        product <= 4 * size if target else None,
+    )
 
 
 def main() -> None:
@@ -109,7 +130,9 @@ def main() -> None:
         },
         repeats,
     )
-    memory = {side: peak_growth(path, side) for side in ("product", "peer")}
+    sides = ("product", "peer")
+    memory = {side: peak_growth(path, side, "path") for side in sides}
+    memory_bytes = {side: peak_growth(path, side, "bytes") for side in sides}
     megabytes = size / 1e6
     rows = [
         _timing.Row(
@@ -128,21 +151,25 @@ def main() -> None:
             "-",
             None,
         ),
-        _timing.Row(
-            "peak memory during the read, above the process before it",
-            f"{memory['product'] / 1e6:.0f} MB = {memory['product'] / size:.1f}x file",
-            f"{memory['peer'] / 1e6:.0f} MB = {memory['peer'] / size:.1f}x file",
-            f"{memory['product'] / memory['peer']:.2f}x",
-            "<= 4x the file size",
-            memory["product"] <= 4 * size,
+        memory_row(
+            "peak memory during the read of the path, above the process before it",
+            memory,
+            size,
+            True,
+        ),
+        memory_row(
+            "peak memory during the read of the bytes, above the loaded bytes",
+            memory_bytes,
+            size,
+            False,
         ),
     ]
     notes = [
         f"times: medians of {repeats} interleaved runs; ratio: median over the "
         "runs of product time / peer time in the same round",
         f"detected: {product.describe()}",
-        "the product reads the whole file into memory first (an upload arrives "
-        "as bytes), so its peak includes the file's bytes",
+        "the product sniffs a path's first 64 KB and then lets pandas read the "
+        "file from disk; bytes are parsed from a BytesIO over them, without a copy",
     ]
     _timing.report("Reading a CSV", rows, notes)
 

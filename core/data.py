@@ -1,11 +1,13 @@
-"""Read a CSV file into a DataFrame and profile its columns.
+"""Read a CSV file into a DataFrame.
 
-`read_csv` turns the bytes of an uploaded file into a `CSVTable`. It
-detects the text encoding, the delimiter and the decimal mark, and parses
-the whole file once with pandas' C engine. All problems of one file are
-reported together in one `CSVReadError`. `profile_columns` then describes
-each column (its kind, missing and distinct values) and suggests an
-encoding for it.
+`read_csv` turns the bytes of an uploaded file, or a file path, into a
+`CSVTable`. It detects the text encoding, the delimiter and the decimal
+mark from the first 64 KB, and parses the whole file once with pandas' C
+engine. All problems of one file are reported together in one
+`CSVReadError`. `core.profiles.profile_columns` then describes each column.
+The dialect detection lives in `core.csv_dialect`, the clean-up after
+parsing in `core.csv_cleanup` and the numbers with thousands separators in
+`core.csv_numbers`.
 """
 
 from __future__ import annotations
@@ -18,19 +20,51 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import BinaryIO
 
 import pandas as pd
 
+from core.csv_cleanup import (
+    _apply_missing_markers,
+    _clean_columns,
+    _drop_empty_rows,
+    _single_column_note,
+)
+from core.csv_dialect import (
+    _COMMA_DECIMAL_TEXT,
+    DELIMITERS,
+    NA_MARKERS,
+    SAMPLE_BYTES,
+    _all_numbers,
+    _columns,
+    _count,
+    _detect_dialect,
+    _Dialect,
+    _mark,
+    _names,
+    _sample_values,
+)
+from core.csv_numbers import _apply_thousands
 from core.errors import CSVReadError
+
+# The public names, and the helpers that core.profiles imports from here.
+__all__ = [
+    "DELIMITERS",
+    "NA_MARKERS",
+    "SAMPLE_BYTES",
+    "CSVTable",
+    "ReadLimits",
+    "read_csv",
+    "_COMMA_DECIMAL_TEXT",
+    "_all_numbers",
+    "_columns",
+    "_count",
+    "_names",
+]
 
 logger = logging.getLogger(__name__)
 
-# Only this many leading bytes are decoded up front to detect the encoding,
-# the delimiter and the decimal mark. pandas decodes the rest while parsing.
-SAMPLE_BYTES = 64 * 1024
-DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {
     ",": "comma-separated",
     ";": "semicolon-separated",
@@ -42,32 +76,6 @@ ENCODING_NAMES = {
     "utf-8-sig": "UTF-8 with BOM",
     "cp1252": "Windows-1252 (cp1252)",
 }
-# The strings that pandas.read_csv reads as missing by default, without the
-# empty string: pandas 3.1 keeps them in pandas._libs.parsers.STR_NA_VALUES,
-# and a test compares the two.
-NA_MARKERS = (
-    "#N/A",
-    "#N/A N/A",
-    "#NA",
-    "-1.#IND",
-    "-1.#QNAN",
-    "-NaN",
-    "-nan",
-    "1.#IND",
-    "1.#QNAN",
-    "<NA>",
-    "N/A",
-    "NA",
-    "NULL",
-    "NaN",
-    "None",
-    "n/a",
-    "nan",
-    "null",
-)
-# The texts that pandas reads as booleans by default.
-_BOOLEAN_TEXT = ("True", "TRUE", "true", "False", "FALSE", "false")
-_NUMBER_TEXT = r"\s*[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?\s*|[+-]?inf"
 
 # Leading bytes of file types that people upload by mistake.
 _MAGIC_BYTES = (
@@ -96,17 +104,9 @@ _EMPTY_HEADER = (
     "its first line contains only delimiters and spaces, so it names no "
     "columns. Put the column names in the first line."
 )
-_INT_TEXT = re.compile(r"[+-]?\d+")
-_COMMA_DECIMAL_TEXT = re.compile(r"[+-]?\d*,\d+")
-_POINT_DECIMAL_TEXT = re.compile(r"[+-]?\d*\.\d+")
 # Scanning for rows with extra fields stops after this many are found.
 _MAX_LONG_RECORDS = 1000
 _PANDAS_BAD_LINE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
-# A header field that is a plain number, as in a data row.
-_HEADER_NUMBER = {
-    ".": re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"),
-    ",": re.compile(r"[+-]?(\d+(,\d*)?|,\d+)([eE][+-]?\d+)?"),
-}
 # Start of a document that is markup rather than CSV text.
 _MARKUP_START = re.compile(
     r"<(\?xml|!doctype|html|head|body|table|svg|rss|feed)\b", re.IGNORECASE
@@ -184,21 +184,37 @@ class CSVTable:
         )
 
 
-@dataclass(frozen=True)
-class _Dialect:
-    """Delimiter and decimal mark detected from the leading sample."""
+@dataclass
+class _CSVFile:
+    """A CSV file as bytes in memory or as a path, with its leading bytes.
 
-    delimiter: str
-    decimal: str
-    header: list[str]
-    # Data records of the sample with their 1-based physical line numbers.
-    records: list[tuple[int, list[str]]]
-    notes: list[str]
-    # False when the first row is data, so `header` contains position names.
-    has_header: bool = True
-    # True when data lines carry empty fields past the header's last column,
-    # as a delimiter at the end of each line makes. Those fields are dropped.
-    trailing_empty: bool = False
+    A path is opened again for each parse, so the whole file is held in
+    memory only when an error message or the scan for long records needs
+    its bytes.
+    """
+
+    # At most the byte order mark and SAMPLE_BYTES more.
+    head: bytes
+    n_bytes: int
+    data: bytes | None = None
+    path: str | None = None
+
+    def open(self, start: int) -> BinaryIO:
+        """Open the bytes for reading from byte offset `start`."""
+        if self.data is not None:
+            handle: BinaryIO = io.BytesIO(self.data)
+        else:
+            assert self.path is not None
+            handle = open(self.path, "rb")
+        handle.seek(start)
+        return handle
+
+    def read_all(self) -> bytes:
+        """Return all bytes of the file, reading a path on the first call."""
+        if self.data is None:
+            with self.open(0) as handle:
+                self.data = handle.read()
+        return self.data
 
 
 def read_csv(
@@ -211,11 +227,15 @@ def read_csv(
     The text encoding is UTF-8 (a leading byte order mark is removed) or,
     when the bytes are not valid UTF-8, Windows-1252 (cp1252). The
     delimiter is one of ``, ; tab |`` and the decimal mark ``.`` or ``,``,
-    both detected from the first 64 KB. Blank lines are skipped, whitespace
-    around column names is removed and an empty column name becomes
-    ``column_<n>`` for the n-th column. Values that pandas reads as missing
-    by default (empty, NA, N/A, null, NaN, ...) stay missing, and each
-    column where a written marker was read as missing gets a note.
+    both detected from the first 64 KB. A path is read from disk by pandas
+    after that sample, without first loading the whole file. Blank lines
+    are skipped, whitespace around column names is removed and an empty
+    column name becomes ``column_<n>`` for the n-th column. Values that
+    pandas reads as missing by default (empty, NA, N/A, null, NaN, ...)
+    stay missing, and each column where a written marker was read as
+    missing gets a note. Text columns of numbers written with a thousands
+    separator, such as 1.234,56 or 1'234.56, become number columns with a
+    note (see `core.csv_numbers` for the rules).
 
     Parameters
     ----------
@@ -238,13 +258,14 @@ def read_csv(
         too many data rows, has duplicate column names or rows with more
         fields than the header. One message lists all problems found.
     """
-    data, label = _load_bytes(source, limits, name)
-    problem = _check_bytes(data, limits)
+    csv_file, label = _load_source(source, limits, name)
+    problem = _check_bytes(csv_file, limits)
     if problem:
         raise _read_error(label, [problem])
 
-    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    sample, encoding, truncated = _decode_sample(data, start, label)
+    head = csv_file.head
+    start = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
+    sample, encoding, truncated = _decode_sample(csv_file, start, label)
     problem = _markup_problem(sample, truncated)
     if problem:
         raise _read_error(label, [problem])
@@ -254,7 +275,9 @@ def read_csv(
     if not any(name.strip() for name in dialect.header):
         raise _read_error(label, [_EMPTY_HEADER])
     problems = _header_problems(dialect.header)
-    frame, encoding, dialect, problem = _parse(data, start, encoding, dialect, limits)
+    frame, encoding, dialect, problem = _parse(
+        csv_file, start, encoding, dialect, limits
+    )
     if problem:
         problems.append(problem)
     notes = list(dialect.notes)
@@ -276,8 +299,14 @@ def read_csv(
         frame = _apply_missing_markers(
             frame,
             lambda positions, blanks: _pandas_read(
-                data, start, encoding, dialect, limits, positions, blanks
+                csv_file, start, encoding, dialect, limits, positions, blanks
             ),
+            notes,
+        )
+        frame = _apply_thousands(
+            frame,
+            dialect.decimal,
+            lambda position: _sample_values(dialect.records, position),
             notes,
         )
         frame = _drop_empty_rows(frame, notes)
@@ -293,18 +322,20 @@ def read_csv(
         encoding=encoding,
         delimiter=dialect.delimiter,
         decimal=dialect.decimal,
-        n_bytes=len(data),
+        n_bytes=csv_file.n_bytes,
         notes=notes,
     )
     logger.info("Read %s: %s", label, table.describe())
     return table
 
 
-def _load_bytes(
+def _load_source(
     source: bytes | str | os.PathLike[str], limits: ReadLimits, name: str | None
-) -> tuple[bytes, str]:
+) -> tuple[_CSVFile, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), name or "The CSV data"
+        data = bytes(source)
+        head = data[: len(codecs.BOM_UTF8) + SAMPLE_BYTES]
+        return _CSVFile(head, len(data), data=data), name or "The CSV data"
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(
             "read_csv expects bytes or a file path, got "
@@ -317,7 +348,8 @@ def _load_bytes(
         if size > limits.max_bytes:
             raise _read_error(label, [_size_problem(size, limits)])
         with open(path, "rb") as handle:
-            return handle.read(), label
+            head = handle.read(len(codecs.BOM_UTF8) + SAMPLE_BYTES)
+        return _CSVFile(head, size, path=path), label
     except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
         raise CSVReadError(
             f"Cannot open {path!r}: {error.strerror}. Check the path and that "
@@ -325,15 +357,16 @@ def _load_bytes(
         ) from error
 
 
-def _check_bytes(data: bytes, limits: ReadLimits) -> str | None:
+def _check_bytes(source: _CSVFile, limits: ReadLimits) -> str | None:
     """Return the problem that stops the bytes from being read as text."""
-    if not data:
+    data = source.head
+    if not source.n_bytes:
         return (
             "the file is empty (0 bytes). Choose a CSV file with a header row "
             f"and at least {_count(limits.min_rows, 'data row')}."
         )
-    if len(data) > limits.max_bytes:
-        return _size_problem(len(data), limits)
+    if source.n_bytes > limits.max_bytes:
+        return _size_problem(source.n_bytes, limits)
     for magic, kind in _MAGIC_BYTES:
         if data.startswith(magic):
             return f"it looks like {kind}, not CSV text. {_EXPORT_HINT}"
@@ -378,11 +411,11 @@ def _size_problem(n_bytes: int, limits: ReadLimits) -> str:
     )
 
 
-def _decode_sample(data: bytes, start: int, label: str) -> tuple[str, str, bool]:
+def _decode_sample(source: _CSVFile, start: int, label: str) -> tuple[str, str, bool]:
     """Decode the leading sample and choose the encoding of the whole file."""
     end = start + SAMPLE_BYTES
-    chunk = data[start:end]
-    truncated = len(data) > end
+    chunk = source.head[start:end]
+    truncated = source.n_bytes > end
     if truncated:
         # A line break never sits inside a multi-byte UTF-8 character.
         cut = chunk.rfind(b"\n")
@@ -396,7 +429,8 @@ def _decode_sample(data: bytes, start: int, label: str) -> tuple[str, str, bool]
     try:
         return chunk.decode("cp1252"), "cp1252", truncated
     except UnicodeDecodeError:
-        raise _read_error(label, [_encoding_problem(data, start)]) from None
+        problem = _encoding_problem(source.read_all(), start)
+        raise _read_error(label, [problem]) from None
 
 
 def _decode_prefix(chunk: bytes, encoding: str, truncated: bool) -> str:
@@ -434,153 +468,6 @@ def _line_of(data: bytes, offset: int) -> int:
     return head.count(b"\n") + 1
 
 
-def _detect_dialect(sample: str, truncated: bool) -> _Dialect:
-    delimiter = _detect_delimiter(sample, truncated)
-    records = _sample_records(sample, delimiter, truncated)
-    header = records[0][1] if records else []
-    data_records = records[1:]
-    decimal, notes = _detect_decimal(header, data_records, delimiter)
-    if header and _header_is_data(header, data_records, decimal):
-        names = [f"column_{number}" for number in range(1, len(header) + 1)]
-        shown = ", ".join(name.strip() for name in header[:5])
-        shown += ", ..." if len(header) > 5 else ""
-        named = f"the column is named {names[0]!r}"
-        if len(names) > 1:
-            named = f"the columns are named {names[0]!r} to {names[-1]!r}"
-        notes.append(
-            "The first row looks like data, not column names: its fields "
-            f"({shown}) are numbers or values that occur in their columns. It "
-            "is read as the first data row, and "
-            f"{named}. Add a header row to give the columns names."
-        )
-        return _Dialect(delimiter, decimal, names, records, notes, has_header=False)
-    return _Dialect(delimiter, decimal, header, data_records, notes)
-
-
-def _header_is_data(
-    header: list[str], records: list[tuple[int, list[str]]], decimal: str
-) -> bool:
-    """Tell whether the header row reads like a data row.
-
-    That is when some header field is a number and every other one is a
-    value of its own column further down, such as "yes" in a label column.
-    Column names are neither.
-    """
-    number = _HEADER_NUMBER[decimal]
-    names = [name.strip() for name in header]
-    is_number = [bool(number.fullmatch(name)) for name in names]
-    if not any(is_number):
-        return False
-    for index, name in enumerate(names):
-        if is_number[index]:
-            continue
-        column = {f[index].strip() for _, f in records if index < len(f)}
-        if not name or name not in column:
-            return False
-    return True
-
-
-def _detect_delimiter(sample: str, truncated: bool) -> str:
-    """Pick the delimiter that splits the sample rows most consistently.
-
-    csv.Sniffer proposes a delimiter. It is kept unless another candidate
-    splits the header into 2 or more fields and more of the leading rows
-    into that same number of fields.
-    """
-    head = sample[: SAMPLE_BYTES // 4]
-    try:
-        sniffed = csv.Sniffer().sniff(head, delimiters="".join(DELIMITERS)).delimiter
-    except csv.Error:
-        sniffed = None
-    scores = {}
-    for candidate in DELIMITERS:
-        lengths = [
-            len(fields)
-            for _, fields in _sample_records(sample, candidate, truncated, 50)
-        ]
-        if lengths and lengths[0] >= 2:
-            rows = lengths[1:] or lengths
-            share = sum(n == lengths[0] for n in rows) / len(rows)
-            scores[candidate] = (share, lengths[0])
-    if not scores:
-        return ","
-    best = max(scores, key=lambda candidate: scores[candidate])
-    if sniffed in scores and scores[sniffed][0] >= scores[best][0]:
-        return sniffed
-    return best
-
-
-def _sample_records(
-    text: str, delimiter: str, truncated: bool, max_records: int | None = None
-) -> list[tuple[int, list[str]]]:
-    """Split text into non-blank records, each with its first line number."""
-    # newline="" hands csv.reader the line endings, so "\r" alone ends a line.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records = []
-    line = 1
-    try:
-        for fields in reader:
-            # pandas skips lines that hold only whitespace, as blank lines.
-            if len(fields) > 1 or (fields and fields[0].strip()):
-                records.append((line, fields))
-            line = reader.line_num + 1
-            if max_records is not None and len(records) >= max_records:
-                return records
-    except csv.Error:
-        # An unclosed quote. pandas reports it while parsing.
-        pass
-    if truncated and records:
-        # The sample ends at a line break that may sit inside a quoted value.
-        records.pop()
-    return records
-
-
-def _detect_decimal(
-    header: list[str], records: list[tuple[int, list[str]]], delimiter: str
-) -> tuple[str, list[str]]:
-    """Choose "," as decimal mark when numbers are written like 41250,50.
-
-    A comma cannot be a decimal mark in a comma-separated file, so only the
-    other delimiters are checked. Each column counts for the decimal comma
-    when all its values are integers or comma decimals, and at least one is
-    a comma decimal, and likewise for the decimal point.
-    """
-    if delimiter == "," or not records:
-        return ".", []
-    comma_columns, point_columns = [], []
-    for index, column in enumerate(header):
-        values = [
-            fields[index].strip()
-            for _, fields in records
-            if index < len(fields) and fields[index].strip() not in ("", *NA_MARKERS)
-        ]
-        if _all_numbers(values, _COMMA_DECIMAL_TEXT):
-            comma_columns.append(column.strip())
-        elif _all_numbers(values, _POINT_DECIMAL_TEXT):
-            point_columns.append(column.strip())
-    if not comma_columns:
-        return ".", []
-    if not point_columns:
-        return ",", []
-    note = (
-        f"Values in {_columns(comma_columns)} use a decimal comma but values in "
-        f"{_columns(point_columns)} use a decimal point. The file is read with "
-        "a decimal point, so the decimal-comma values stay text. Use one "
-        "decimal mark in the whole file to read them as numbers."
-    )
-    return ".", [note]
-
-
-def _all_numbers(values: list[str], decimal_text: re.Pattern[str]) -> bool:
-    decimals = [bool(decimal_text.fullmatch(value)) for value in values]
-    if not any(decimals):
-        return False
-    return all(
-        is_decimal or _INT_TEXT.fullmatch(value)
-        for value, is_decimal in zip(values, decimals, strict=True)
-    )
-
-
 def _header_problems(header: list[str]) -> list[str]:
     positions: dict[str, list[int]] = {}
     for number, raw in enumerate(header, start=1):
@@ -608,7 +495,7 @@ def _long_records(
 
 
 def _scan_long_records(
-    data: bytes, start: int, encoding: str, dialect: _Dialect
+    source: _CSVFile, start: int, encoding: str, dialect: _Dialect
 ) -> tuple[list[tuple[int, int]], bool]:
     """Scan the file for records longer than the header.
 
@@ -617,7 +504,7 @@ def _scan_long_records(
     all empty.
     """
     # Undecodable bytes cannot change the field count, so they are replaced.
-    text = data[start:].decode(_codec(encoding), errors="replace")
+    text = source.read_all()[start:].decode(_codec(encoding), errors="replace")
     n_expected = len(dialect.header)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=dialect.delimiter)
     filled = []
@@ -658,15 +545,11 @@ def _long_records_problem(
     )
 
 
-def _mark(delimiter: str) -> str:
-    return "a tab" if delimiter == "\t" else repr(delimiter)
-
-
 _Parsed = tuple[pd.DataFrame | None, str, _Dialect, str | None]
 
 
 def _parse(
-    data: bytes, start: int, encoding: str, dialect: _Dialect, limits: ReadLimits
+    source: _CSVFile, start: int, encoding: str, dialect: _Dialect, limits: ReadLimits
 ) -> _Parsed:
     """Parse the whole file with pandas.
 
@@ -679,31 +562,32 @@ def _parse(
     if not dialect.trailing_empty and _long_records(dialect.records, n_expected):
         # Checked before pandas runs, because pandas silently makes the first
         # column the index when the first data row has one extra field.
-        filled, any_empty = _scan_long_records(data, start, encoding, dialect)
+        filled, any_empty = _scan_long_records(source, start, encoding, dialect)
         if filled:
             problem = _long_records_problem(filled, n_expected, dialect.delimiter)
             return None, encoding, dialect, problem
         dialect = replace(dialect, trailing_empty=any_empty)
     try:
-        frame = _pandas_read(data, start, encoding, dialect, limits)
+        frame = _pandas_read(source, start, encoding, dialect, limits)
         return frame, encoding, dialect, None
     except UnicodeDecodeError:
         if encoding == "cp1252":
-            return None, encoding, dialect, _encoding_problem(data, start)
+            problem = _encoding_problem(source.read_all(), start)
+            return None, encoding, dialect, problem
         logger.warning("The file is not valid UTF-8 after the first 64 KB")
     except pd.errors.EmptyDataError:
         return None, encoding, dialect, _NO_HEADER
     except pd.errors.ParserError as error:
         filled, any_empty = [], False
         if _PANDAS_BAD_LINE.search(str(error)):
-            filled, any_empty = _scan_long_records(data, start, encoding, dialect)
+            filled, any_empty = _scan_long_records(source, start, encoding, dialect)
         if any_empty and not filled and not dialect.trailing_empty:
             # Lines after the sample end in empty extra fields.
             trailing = replace(dialect, trailing_empty=True)
-            return _parse(data, start, encoding, trailing, limits)
+            return _parse(source, start, encoding, trailing, limits)
         problem = _parser_problem(error, filled, dialect)
         return None, encoding, dialect, problem
-    return _parse(data, start, "cp1252", dialect, limits)
+    return _parse(source, start, "cp1252", dialect, limits)
 
 
 def _parser_problem(
@@ -723,7 +607,7 @@ def _parser_problem(
 
 
 def _pandas_read(
-    data: bytes,
+    source: _CSVFile,
     start: int,
     encoding: str,
     dialect: _Dialect,
@@ -735,14 +619,12 @@ def _pandas_read(
 
     `blanks` lists fields of only whitespace that count as missing too.
     """
-    buffer = io.BytesIO(data)
-    buffer.seek(start)
     usecols = positions
     if dialect.trailing_empty and usecols is None:
         usecols = list(range(len(dialect.header)))
     # NOTE: catch_warnings swaps the process-wide filter list (Python 3.11),
     # so another thread's DtypeWarning during this parse is hidden too.
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), source.open(start) as buffer:
         # Columns whose type differs between the C engine's chunks are
         # described by profile_columns, so pandas' DtypeWarning is noise.
         warnings.simplefilter("ignore", pd.errors.DtypeWarning)
@@ -772,154 +654,6 @@ def _pandas_read(
 def _codec(encoding: str) -> str:
     """Return the codec for the bytes after a byte order mark was skipped."""
     return "utf-8" if encoding == "utf-8-sig" else encoding
-
-
-def _clean_columns(
-    frame: pd.DataFrame, header: list[str], notes: list[str]
-) -> pd.DataFrame:
-    """Strip column names and name empty ones column_<n>."""
-    if len(header) == frame.shape[1]:
-        names = [raw.strip() for raw in header]
-    else:
-        names = [str(column).strip() for column in frame.columns]
-        names = ["" if name.startswith("Unnamed: ") else name for name in names]
-    renamed = []
-    for number, column in enumerate(names, start=1):
-        if column:
-            continue
-        new_name = f"column_{number}"
-        while new_name in names:
-            new_name += "_"
-        names[number - 1] = new_name
-        renamed.append(new_name)
-    if renamed:
-        notes.append(
-            "Column names that are empty in the header row were filled in by "
-            f"position: {_names(renamed)}."
-        )
-    frame.columns = names
-    return frame
-
-
-def _apply_missing_markers(
-    frame: pd.DataFrame,
-    reparse: Callable[[list[int], list[str]], pd.DataFrame],
-    notes: list[str],
-) -> pd.DataFrame:
-    """Read missing markers and blank fields as missing, noting each column.
-
-    The frame was parsed with only empty fields as missing, so a marker
-    keeps its column as text. The markers are pandas' defaults (NA, null,
-    ...) and fields of only spaces or tabs, which pandas keeps as text. A
-    text column with markers has them replaced by NaN. A column that looks
-    like numbers or booleans apart from its markers is parsed again with
-    pandas' defaults plus those blank fields, so that its dtype is the one
-    pandas gives.
-    """
-    found, blank_columns, numeric_positions = [], [], []
-    blanks: set[str] = set()
-    for position, column in enumerate(frame.columns):
-        series = frame.iloc[:, position]
-        if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(
-            series.dtype
-        ):
-            continue
-        is_marker = series.isin(NA_MARKERS)
-        is_blank = _blank_fields(series)
-        if not is_marker.any() and not is_blank.any():
-            continue
-        if is_marker.any():
-            counts = series[is_marker].value_counts()
-            written = ", ".join(
-                f"{value!r} ({_count(int(count), 'value')})"
-                for value, count in counts.items()
-            )
-            found.append(f"column {column!r} {written}")
-        if is_blank.any():
-            blank_columns.append(f"{column!r} ({_count(int(is_blank.sum()), 'value')})")
-            blanks.update(series[is_blank].unique().tolist())
-        remaining = series.where(~(is_marker | is_blank))
-        if _may_be_numbers(remaining):
-            numeric_positions.append(position)
-        else:
-            frame.isetitem(position, remaining)
-    if numeric_positions:
-        parsed = reparse(numeric_positions, sorted(blanks))
-        for index, position in enumerate(numeric_positions):
-            frame.isetitem(position, parsed.iloc[:, index])
-    if found:
-        notes.append(
-            "These markers were read as missing values, as pandas does by "
-            f"default: {'; '.join(found)}. If a marker is a real category, "
-            "such as a class called 'NA', read the column with "
-            "keep_default_na=False to keep it."
-        )
-    if blank_columns:
-        noun = "column" if len(blank_columns) == 1 else "columns"
-        notes.append(
-            "Fields that contain only whitespace were read as missing values "
-            f"in {noun} {', '.join(blank_columns)}."
-        )
-    return frame
-
-
-def _blank_fields(series: pd.Series) -> pd.Series:
-    """Mark the text fields that contain only whitespace."""
-    if series.dtype == object:
-        # Mixed chunks: only str values can be blank.
-        is_text = series.map(lambda value: isinstance(value, str), na_action="ignore")
-        text = series.where(is_text.fillna(False).astype(bool))
-    else:
-        text = series
-    return (text.str.strip() == "").fillna(False).astype(bool)
-
-
-def _may_be_numbers(series: pd.Series) -> bool:
-    """Tell whether pandas could read the non-missing values as numbers."""
-    if series.dtype == object:
-        # The C engine's chunks disagreed on the type, so some chunks held
-        # numbers or booleans.
-        return True
-    head = series.dropna().head(200)
-    return bool(head.isin(_BOOLEAN_TEXT).all()) or bool(
-        head.str.fullmatch(_NUMBER_TEXT).all()
-    )
-
-
-def _drop_empty_rows(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """Drop rows where every field is empty, such as ",,," lines."""
-    if frame.empty:
-        return frame
-    # Narrow the candidates column by column, so that a frame without such
-    # rows costs about one isna pass over a single column.
-    candidates = frame.index
-    for position in range(frame.shape[1]):
-        values = frame.iloc[:, position]
-        if len(candidates) < len(frame):
-            values = values.loc[candidates]
-        candidates = candidates[values.isna().to_numpy()]
-        if candidates.empty:
-            return frame
-    dropped = candidates
-    notes.append(
-        f"Skipped {_count(len(dropped), 'row')} in which every field is empty."
-    )
-    return frame.drop(index=dropped).reset_index(drop=True)
-
-
-def _single_column_note(frame: pd.DataFrame) -> str | None:
-    """Point out a lone column whose name suggests another delimiter."""
-    if frame.shape[1] != 1:
-        return None
-    column = str(frame.columns[0])
-    if ";" not in column and "\t" not in column:
-        return None
-    mark = "';'" if ";" in column else "a tab"
-    return (
-        f"Only 1 column was found, named {column!r}. The name contains {mark}, "
-        f"so the file may use {mark} as its delimiter, with the header in "
-        "double quotes. Remove those quotes to read the columns separately."
-    )
 
 
 def _shape_problems(frame: pd.DataFrame, limits: ReadLimits) -> list[str]:
@@ -953,21 +687,8 @@ def _read_error(label: str, problems: list[str]) -> CSVReadError:
     )
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
-
-
 def _megabytes(n_bytes: int) -> str:
     megabytes = n_bytes / (1024 * 1024)
     if megabytes < 0.1:
         return _count(n_bytes, "byte")
     return f"{megabytes:.1f} MB"
-
-
-def _columns(columns: list[str]) -> str:
-    noun = "column" if len(columns) == 1 else "columns"
-    return f"{noun} {_names(columns)}"
-
-
-def _names(columns: list[str]) -> str:
-    return ", ".join(repr(column) for column in columns)
