@@ -155,26 +155,45 @@ class TrainedModel:
         return predict_proba(self.network, self.encoder.encode(frame, problems))
 
     def predict(
-        self, frame: pd.DataFrame, threshold: float | None = None
+        self,
+        frame: pd.DataFrame,
+        threshold: float | None = None,
+        written: pd.DataFrame | None = None,
     ) -> PredictionResult:
         """Predict every row of `frame` that the fitted encoding can place.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The rows to encode and score.
+        threshold : float, optional
+            Decision threshold for a binary model. Defaults to the model's.
+        written : pandas.DataFrame, optional
+            The same rows as written in the file, such as `CSVTable.text`
+            from ``read_csv(..., keep_text=True)``. When given, the output
+            repeats these instead of `frame`'s parsed values, so "007"
+            stays "007" and long IDs keep every digit.
 
         Raises
         ------
         PredictionError
-            If `frame` lacks a column the model was trained on, or
-            `threshold` is not a probability from 0 to 1.
+            If `frame` lacks a column the model was trained on,
+            `threshold` is not a probability from 0 to 1, or `written`
+            does not have the shape and columns of `frame`.
         """
         if threshold is None:
             threshold = self.threshold
         else:
             threshold = self.with_threshold(threshold).threshold
+        if written is not None:
+            _check_written(frame, written)
         problems: list[Problem] = []
         proba = self.predict_proba(frame, problems)
         bad = np.zeros(len(frame), dtype=bool)
         for problem in problems:
             bad[problem.row - 1] = True
-        out = frame.reset_index(drop=True).copy()
+        repeated = frame if written is None else written
+        out = repeated.reset_index(drop=True).copy()
         review = np.zeros(len(frame), dtype=bool)
         if self.is_binary:
             codes = apply_threshold(proba, threshold)
@@ -255,6 +274,22 @@ class TrainedModel:
 
 def _rows(n: int) -> str:
     return "1 row" if n == 1 else f"{n:,} rows"
+
+
+def _check_written(frame: pd.DataFrame, written: pd.DataFrame) -> None:
+    """Raise unless `written` has the rows and columns of `frame`."""
+    if written.shape != frame.shape:
+        raise PredictionError(
+            f"the written values have {written.shape[0]:,} rows x "
+            f"{written.shape[1]:,} columns but the data has {frame.shape[0]:,} x "
+            f"{frame.shape[1]:,}; pass the CSVTable.text read with the frame"
+        )
+    if list(written.columns) != list(frame.columns):
+        raise PredictionError(
+            f"the written values have columns {list(written.columns)} but the "
+            f"data has {list(frame.columns)}; pass the CSVTable.text read with "
+            "the frame"
+        )
 
 
 def _problem_column(problems: list[Problem], n_rows: int) -> list[str]:

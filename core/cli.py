@@ -372,9 +372,13 @@ def _evaluate_command(args: argparse.Namespace, out: TextIO) -> int:
 def _predict_command(args: argparse.Namespace, out: TextIO) -> int:
     _check_output_path(args.out)
     model = load_model(args.model)
-    # One new row is a valid file to score, unlike a training file.
-    table = _read_data(args.data, ReadLimits(min_rows=1), out)
-    result = model.predict(table.frame, args.threshold)
+    # One new row is a valid file to score, unlike a training file. The
+    # fields as written go to the output, so IDs such as 007 join back.
+    table = read_csv(args.data, ReadLimits(min_rows=1), keep_text=True)
+    out.write(f"read {args.data}: {table.describe()}\n")
+    for note in table.notes:
+        out.write(f"note: {note}\n")
+    result = model.predict(table.frame, args.threshold, written=table.text)
     for note in result.notes:
         out.write(f"note: {note}\n")
     for problem in result.problems:

@@ -59,14 +59,16 @@ def _apply_missing_markers(
     blanks: set[str] = set()
     for position, column in enumerate(frame.columns):
         series = frame.iloc[:, position]
-        if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(
-            series.dtype
-        ):
+        if _is_number_or_bool(series):
             continue
         masks = _missing_masks(series)
         if masks is None:
             continue
         is_marker, is_blank = masks
+        # pandas 3.1 gives an empty field as "" instead of NaN in some
+        # columns of integers beyond 64 bits. It is missing, but no blank.
+        is_empty = (series == "").fillna(False).astype(bool)
+        is_blank &= ~is_empty
         if is_marker.any():
             counts = series[is_marker].value_counts()
             written = ", ".join(
@@ -77,7 +79,7 @@ def _apply_missing_markers(
         if is_blank.any():
             blank_columns.append(f"{column!r} ({_count(int(is_blank.sum()), 'value')})")
             blanks.update(series[is_blank].unique().tolist())
-        remaining = series.where(~(is_marker | is_blank))
+        remaining = series.where(~(is_marker | is_blank | is_empty))
         if _may_be_numbers(remaining):
             numeric_positions.append(position)
         else:
@@ -85,7 +87,14 @@ def _apply_missing_markers(
     if numeric_positions:
         parsed = reparse(numeric_positions, sorted(blanks))
         for index, position in enumerate(numeric_positions):
-            frame.isetitem(position, parsed.iloc[:, index])
+            values = parsed.iloc[:, index]
+            if not _is_number_or_bool(values):
+                # The same pandas quirk can keep markers and empty fields
+                # as text in a column of integers beyond 64 bits.
+                values = values.where(
+                    ~(values.isin(NA_MARKERS) | _blank_fields(values))
+                )
+            frame.isetitem(position, values)
     if found:
         notes.append(
             "These markers were read as missing values, as pandas does by "
@@ -100,6 +109,11 @@ def _apply_missing_markers(
             f"in {noun} {', '.join(blank_columns)}."
         )
     return frame
+
+
+def _is_number_or_bool(series: pd.Series) -> bool:
+    dtype = series.dtype
+    return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
 
 
 def _missing_masks(series: pd.Series) -> tuple[pd.Series, pd.Series] | None:
@@ -159,10 +173,10 @@ def _may_be_numbers(series: pd.Series) -> bool:
     )
 
 
-def _drop_empty_rows(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """Drop rows where every field is empty, such as ",,," lines."""
+def _empty_rows(frame: pd.DataFrame) -> pd.Index:
+    """Return the index of rows where every field is empty, such as ",,,"."""
     if frame.empty:
-        return frame
+        return frame.index[:0]
     # Narrow the candidates column by column, so that a frame without such
     # rows costs about one isna pass over a single column.
     candidates = frame.index
@@ -172,12 +186,16 @@ def _drop_empty_rows(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
             values = values.loc[candidates]
         candidates = candidates[values.isna().to_numpy()]
         if candidates.empty:
-            return frame
-    dropped = candidates
-    notes.append(
-        f"Skipped {_count(len(dropped), 'row')} in which every field is empty."
-    )
-    return frame.drop(index=dropped).reset_index(drop=True)
+            break
+    return candidates
+
+
+def _drop_rows(frame: pd.DataFrame, rows: pd.Index, notes: list[str]) -> pd.DataFrame:
+    """Drop the empty `rows` found by `_empty_rows`, with a note."""
+    if rows.empty:
+        return frame
+    notes.append(f"Skipped {_count(len(rows), 'row')} in which every field is empty.")
+    return frame.drop(index=rows).reset_index(drop=True)
 
 
 def _single_column_note(frame: pd.DataFrame) -> str | None:

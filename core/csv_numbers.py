@@ -38,8 +38,8 @@ import numpy as np
 import pandas as pd
 
 try:
-    import pyarrow as pa  # type: ignore[import-untyped]
-    import pyarrow.compute as pc  # type: ignore[import-untyped]
+    import pyarrow as pa
+    import pyarrow.compute as pc
 except ImportError:  # pandas then stores text without pyarrow
     pa = None
 
@@ -263,6 +263,16 @@ def _only_numbers(distinct: Iterable[object]) -> bool:
 
 def _kept_as_text(column: str, grouping: _Grouping, decimal: str) -> str | None:
     """Return the note for a column that stays text, or None to convert it."""
+    reason = _text_reason(grouping, decimal)
+    return None if reason is None else f"Column {column!r} {reason}"
+
+
+def _text_reason(grouping: _Grouping, decimal: str) -> str | None:
+    """Explain why grouped numbers stay text, or return None if they do not.
+
+    The sentence continues a subject such as "Column 'amount'", so the
+    reader's note and the column profile's note use the same words.
+    """
     if len(grouping.examples) > 1:
         parts = [
             f"{', '.join(repr(value) for value in values)} "
@@ -271,9 +281,9 @@ def _kept_as_text(column: str, grouping: _Grouping, decimal: str) -> str | None:
             for separator, values in grouping.examples.items()
         ]
         return (
-            f"Column {column!r} contains numbers with different thousands "
-            f"separators: {'; '.join(parts)}. It stays text. Use one separator "
-            "in the whole column, or none, to read it as numbers."
+            f"contains numbers with different thousands separators: "
+            f"{'; '.join(parts)}. It stays text. Use one separator in the whole "
+            "column, or none, to read it as numbers."
         )
     if grouping.settled:
         return None
@@ -282,12 +292,40 @@ def _kept_as_text(column: str, grouping: _Grouping, decimal: str) -> str | None:
     digits = example.replace(separator, "")
     as_decimal = example.replace(separator, ".")
     return (
-        f"Column {column!r} contains values such as {example!r} that could be "
-        f"{digits} ({separator!r} as a thousands separator) or {as_decimal} "
+        f"contains values such as {example!r} that could be {digits} "
+        f"({separator!r} as a thousands separator) or {as_decimal} "
         f"({separator!r} as a decimal mark), so it stays text. Write the "
         f"numbers without {separator!r}, or with decimals such as "
         f"'{example}{decimal}00', to read them as numbers."
     )
+
+
+def _grouped_text_reason(values: list[str]) -> str | None:
+    """Explain why stripped values of grouped numbers stay text, if they do.
+
+    The file's decimal mark is unknown here. It is the one under which
+    the values are grouped numbers, and at most one of "." and "," makes
+    a column that `_apply_thousands` keeps as text.
+    """
+    for decimal in (".", ","):
+        grouping = _sample_grouping(values, decimal)
+        reason = None if grouping is None else _text_reason(grouping, decimal)
+        if reason is not None:
+            return reason
+    return None
+
+
+def _is_grouped_number(texts: pd.Series) -> np.ndarray:
+    """Mark stripped texts that are numbers grouped by a thousands separator.
+
+    A text counts under either decimal mark, such as "1.234,56" and
+    "1,234.56".
+    """
+    found = np.zeros(len(texts), dtype=bool)
+    for _, grouped_patterns in _PATTERNS.values():
+        for grouped, _ in grouped_patterns.values():
+            found |= _matches(texts, grouped)
+    return found
 
 
 def _parse_number(text: str, separator: str, decimal: str) -> float:

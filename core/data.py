@@ -28,7 +28,8 @@ import pandas as pd
 from core.csv_cleanup import (
     _apply_missing_markers,
     _clean_columns,
-    _drop_empty_rows,
+    _drop_rows,
+    _empty_rows,
     _single_column_note,
 )
 from core.csv_dialect import (
@@ -164,6 +165,10 @@ class CSVTable:
     notes : list of str
         Facts the user should see, such as renamed columns or values that
         pandas read as missing.
+    text : pandas.DataFrame or None
+        With ``read_csv(..., keep_text=True)``: each field as written in
+        the file, as str, with NaN only where the field is empty. It has
+        the index, columns and row order of `frame`. None otherwise.
     """
 
     frame: pd.DataFrame
@@ -172,6 +177,7 @@ class CSVTable:
     decimal: str
     n_bytes: int
     notes: list[str] = field(default_factory=list)
+    text: pd.DataFrame | None = None
 
     def describe(self) -> str:
         """Summarise the detected settings and the shape in one line."""
@@ -221,6 +227,8 @@ def read_csv(
     source: bytes | str | os.PathLike[str],
     limits: ReadLimits = ReadLimits(),
     name: str | None = None,
+    *,
+    keep_text: bool = False,
 ) -> CSVTable:
     """Parse a CSV file, detecting its encoding, delimiter and decimal mark.
 
@@ -245,6 +253,11 @@ def read_csv(
         Size limits for the file and its number of data rows.
     name : str, optional
         File name used in messages. Defaults to the path's base name.
+    keep_text : bool, default False
+        Also parse every field as text, as written, into `CSVTable.text`,
+        for output that must repeat the user's values unchanged (leading
+        zeros, long IDs, markers such as "NA"). This parses the file a
+        second time.
 
     Returns
     -------
@@ -275,6 +288,7 @@ def read_csv(
     if not any(name.strip() for name in dialect.header):
         raise _read_error(label, [_EMPTY_HEADER])
     problems = _header_problems(dialect.header)
+    text: pd.DataFrame | None = None
     frame, encoding, dialect, problem = _parse(
         csv_file, start, encoding, dialect, limits
     )
@@ -309,7 +323,12 @@ def read_csv(
             lambda position: _sample_values(dialect.records, position),
             notes,
         )
-        frame = _drop_empty_rows(frame, notes)
+        if keep_text and not problems:
+            text = _read_text(csv_file, start, encoding, dialect, limits, frame)
+        empty_rows = _empty_rows(frame)
+        frame = _drop_rows(frame, empty_rows, notes)
+        if text is not None:
+            text = text.drop(index=empty_rows).reset_index(drop=True)
         note = _single_column_note(frame)
         if note:
             notes.append(note)
@@ -324,6 +343,7 @@ def read_csv(
         decimal=dialect.decimal,
         n_bytes=csv_file.n_bytes,
         notes=notes,
+        text=text,
     )
     logger.info("Read %s: %s", label, table.describe())
     return table
@@ -614,10 +634,12 @@ def _pandas_read(
     limits: ReadLimits,
     positions: list[int] | None = None,
     blanks: list[str] | None = None,
+    as_text: bool = False,
 ) -> pd.DataFrame:
     """Parse the file, or the columns at positions with default markers.
 
     `blanks` lists fields of only whitespace that count as missing too.
+    With `as_text`, every column is str with NaN only for empty fields.
     """
     usecols = positions
     if dialect.trailing_empty and usecols is None:
@@ -636,6 +658,7 @@ def _pandas_read(
             engine="c",
             # Markers such as "NA" are replaced after parsing, so that each
             # column where one occurs can be named in a note.
+            dtype=str if as_text else None,
             keep_default_na=positions is not None,
             na_values=(blanks or None) if positions is not None else [""],
             header=0 if dialect.has_header else None,
@@ -649,6 +672,32 @@ def _pandas_read(
             # One row past the limit is enough to know the limit is exceeded.
             nrows=limits.max_rows + 1,
         )
+
+
+def _read_text(
+    source: _CSVFile,
+    start: int,
+    encoding: str,
+    dialect: _Dialect,
+    limits: ReadLimits,
+    frame: pd.DataFrame,
+) -> pd.DataFrame:
+    """Parse every field as written, with the rows and columns of `frame`.
+
+    Both parses use the same dialect, so they split the same records. The
+    shape is still compared, because a row that only one parse returns
+    would pair every later row with the wrong text.
+    """
+    text = _pandas_read(source, start, encoding, dialect, limits, as_text=True)
+    if text.shape != frame.shape:
+        raise CSVReadError(
+            f"Reading the fields as text gave {text.shape[0]:,} rows x "
+            f"{text.shape[1]:,} columns, but reading them as values gave "
+            f"{frame.shape[0]:,} x {frame.shape[1]:,}, so the text cannot be "
+            "matched to the rows. Read the file with keep_text=False."
+        )
+    text.columns = frame.columns
+    return text
 
 
 def _codec(encoding: str) -> str:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# The profile notes recognize a decimal comma with the same rule that the
-# CSV reader detects it by.
+# The profile notes recognize decimal commas and thousands separators by
+# the rules of the CSV reader, so that both describe a column alike.
+from core.csv_numbers import _grouped_text_reason, _is_grouped_number
 from core.data import _COMMA_DECIMAL_TEXT, _all_numbers, _count
 from core.encoding import MAX_ONEHOT_LEVELS, OTHER_LEVEL
 from core.values import category_strings
@@ -109,7 +110,9 @@ class ColumnProfile:
     suggested_order: tuple[str, ...] | None = None
 
 
-def profile_columns(frame: pd.DataFrame) -> list[ColumnProfile]:
+def profile_columns(
+    frame: pd.DataFrame, *, delimiter: str | None = None
+) -> list[ColumnProfile]:
     """Describe each column and suggest how to encode it.
 
     The first matching kind wins, in this order:
@@ -124,7 +127,9 @@ def profile_columns(frame: pd.DataFrame) -> list[ColumnProfile]:
       as customer_id or ZipCode). With repeated values, such a column is
       "categorical": its numbers are codes without an order.
     - "categorical", when a text column is mostly numbers with a few
-      other values. Its note names those values.
+      other values, or numbers that `core.data.read_csv` keeps as text
+      (decimal commas in a decimal-point file, mixed or ambiguous
+      thousands separators). Its note names those values.
     - "datetime": the values are dates.
     - "text": more than 20 distinct values, which are more than half of
       the values (an ID or free text).
@@ -141,6 +146,10 @@ def profile_columns(frame: pd.DataFrame) -> list[ColumnProfile]:
     ----------
     frame : pandas.DataFrame
         The data, for example `CSVTable.frame`.
+    delimiter : str, optional
+        The file's delimiter, `CSVTable.delimiter`. A note on a column of
+        decimal commas suggests the delimiter ";" only for a
+        comma-separated file, and so only when this is ",".
 
     Returns
     -------
@@ -148,7 +157,7 @@ def profile_columns(frame: pd.DataFrame) -> list[ColumnProfile]:
         One profile per column, in column order.
     """
     return [
-        _profile_column(str(column), frame.iloc[:, position])
+        _profile_column(str(column), frame.iloc[:, position], delimiter)
         for position, column in enumerate(frame.columns)
     ]
 
@@ -210,7 +219,9 @@ class _Distinct:
     lowest: list[str]
 
 
-def _profile_column(name: str, series: pd.Series) -> ColumnProfile:
+def _profile_column(
+    name: str, series: pd.Series, delimiter: str | None
+) -> ColumnProfile:
     present = series.dropna()
     n_missing = len(series) - len(present)
     if present.empty:
@@ -226,7 +237,7 @@ def _profile_column(name: str, series: pd.Series) -> ColumnProfile:
             note=f"All {_count(len(series), 'value')} are missing.",
         )
     distinct = _distinct(present)
-    kind, encoding, note, order = _classify(name, series, present, distinct)
+    kind, encoding, note, order = _classify(name, series, present, distinct, delimiter)
     case_note = _case_note(distinct.head)
     if case_note:
         note = f"{note} {case_note}".strip()
@@ -281,7 +292,11 @@ _Classification = tuple[str, str, str, tuple[str, ...] | None]
 
 
 def _classify(
-    name: str, series: pd.Series, present: pd.Series, distinct: _Distinct
+    name: str,
+    series: pd.Series,
+    present: pd.Series,
+    distinct: _Distinct,
+    delimiter: str | None,
 ) -> _Classification:
     """Return kind, suggested encoding, note and ordinal order of a column."""
     head = distinct.head
@@ -291,7 +306,7 @@ def _classify(
         return "boolean", "onehot", f"Two values, {head[0]} and {head[1]}.", None
     if _is_number_dtype(series.dtype):
         return _classify_numbers(name, series, present)
-    return _classify_text(name, present, distinct)
+    return _classify_text(name, present, distinct, delimiter)
 
 
 def _classify_numbers(
@@ -331,7 +346,7 @@ def _classify_numbers(
 
 
 def _classify_text(
-    name: str, present: pd.Series, distinct: _Distinct
+    name: str, present: pd.Series, distinct: _Distinct, delimiter: str | None
 ) -> _Classification:
     """Classify a column of strings or of mixed types."""
     n_distinct = distinct.count
@@ -342,7 +357,9 @@ def _classify_text(
         "values occur about once, too rarely for a category to be learned."
     )
 
-    mixed = _decimal_comma_note(head) or _mixed_note(head)
+    mixed = (
+        _grouped_note(head) or _decimal_comma_note(head, delimiter) or _mixed_note(head)
+    )
     if mixed and many:
         return "categorical", "drop", f"{mixed} {width_note}", None
     if mixed:
@@ -433,24 +450,53 @@ def _is_running_id(present: pd.Series) -> bool:
     )
 
 
-def _decimal_comma_note(distinct: list[str]) -> str:
-    """Describe a text column of numbers written like 1,5, else ""."""
+def _grouped_note(distinct: list[str]) -> str:
+    """Describe numbers with thousands separators that stay text, else "".
+
+    The note is the one `read_csv` writes for such a column, because the
+    decimal-comma advice would be wrong for them: "1,234" might be 1234.
+    """
+    reason = _grouped_text_reason(distinct)
+    return "" if reason is None else f"The column {reason}"
+
+
+def _decimal_comma_note(distinct: list[str], delimiter: str | None) -> str:
+    """Describe a text column of numbers written like 1,5, else "".
+
+    The delimiter ";" is suggested only for a comma-separated file. A
+    column whose comma values could all be thousands groups, such as
+    "2,698", gets `_grouped_note` instead, which is checked first, because
+    the new file would read "2,698" as 2.698 while it may mean 2698.
+    """
     if not _all_numbers(distinct, _COMMA_DECIMAL_TEXT):
         return ""
     example = next(v for v in distinct if _COMMA_DECIMAL_TEXT.fullmatch(v))
+    if delimiter is not None and delimiter != ",":
+        return (
+            f"Values look like numbers with a decimal comma, such as {example!r}, "
+            "but the file is read with a decimal point, so they are read as "
+            "text. Use one decimal mark in the whole file to read them as "
+            "numbers."
+        )
+    advice = "Write them with a decimal point"
+    if delimiter == ",":
+        advice += ", or save the file with ';' as delimiter,"
     return (
         f"Values look like numbers with a decimal comma, such as {example!r}, "
-        "so they are read as text. Write them with a decimal point, or save "
-        "the file with ';' as delimiter, to read them as numbers."
+        f"so they are read as text. {advice} to read them as numbers."
     )
 
 
 def _mixed_note(distinct: list[str]) -> str:
-    """Describe a text column whose values are mostly numbers, else ""."""
-    numbers = pd.to_numeric(pd.Series(distinct, dtype=object), errors="coerce")
-    others = [
-        value for value, number in zip(distinct, numbers.isna(), strict=True) if number
-    ]
+    """Describe a text column whose values are mostly numbers, else "".
+
+    Numbers with a thousands separator, such as "1.234,56", count as
+    numbers, so the note lists only the values that are not numbers.
+    """
+    texts = pd.Series(distinct, dtype=object)
+    numbers = pd.to_numeric(texts, errors="coerce")
+    is_other = numbers.isna().to_numpy() & ~_is_grouped_number(texts.astype("str"))
+    others = [value for value, other in zip(distinct, is_other, strict=True) if other]
     if not others or len(others) > len(distinct) / 2:
         return ""
     listed = ", ".join(repr(value) for value in others[:3])

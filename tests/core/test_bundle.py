@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from core.bundle import FORMAT_VERSION, load_model, model_to_bytes, model_to_dict
+from core.data import read_csv
 from core.encoding import ColumnSpec
 from core.errors import ModelFileError, PredictionError
 from core.pipeline import fit_classifier, prepare_data
@@ -333,3 +334,26 @@ def test_complete_rows_get_no_fill_note(binary_model):
     frame = read("09_unseen_train.csv").drop(columns=["converted"])
     result = binary_model.predict(frame)
     assert not any(n.startswith("Missing values") for n in result.notes)
+
+
+def test_predict_repeats_written_values(binary_model):
+    data = b"id,device,tier,visits\n007,desktop,mid,06\n0123,mobile,low,1e1\n"
+    table = read_csv(data, keep_text=True)
+    result = binary_model.predict(table.frame, written=table.text)
+    parsed = binary_model.predict(table.frame)
+    assert result.frame["id"].tolist() == ["007", "0123"]
+    assert result.frame["visits"].tolist() == ["06", "1e1"]
+    # The model still encodes the parsed numbers.
+    np.testing.assert_array_equal(
+        result.frame["probability_yes"], parsed.frame["probability_yes"]
+    )
+    assert result.frame["prediction"].tolist() == parsed.frame["prediction"].tolist()
+
+
+def test_predict_written_shape_checked(binary_model):
+    frame = read("09_unseen_predict.csv")
+    written = frame.astype(str)
+    with pytest.raises(PredictionError, match="written values have 2 rows"):
+        binary_model.predict(frame, written=written.iloc[:2])
+    with pytest.raises(PredictionError, match="written values have columns"):
+        binary_model.predict(frame, written=written.set_axis(["a", "b", "c"], axis=1))

@@ -294,3 +294,94 @@ def test_evaluate_notes_rows_without_label(model_file, tmp_path):
     assert status == 0, text
     assert "note: 1 row has no target value (data row 1)" in text
     assert "scored 9 of 10 rows" in text
+
+
+def predict_rows(model_file, tmp_path, data: bytes) -> tuple[str, Path]:
+    rows = tmp_path / "rows.csv"
+    rows.write_bytes(data)
+    out_path = tmp_path / "p.csv"
+    status, text = run(["predict", str(model_file), str(rows), "--out", str(out_path)])
+    assert status == 0, text
+    return text, out_path
+
+
+def read_fields(path: Path, **options) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, **options)
+
+
+def test_predict_keeps_fields_as_written(model_file, tmp_path):
+    data = (
+        b"id,zip,x,color,n,flag,big,e,device,tier,visits\n"
+        b"007,02134,0.5,red,3,TRUE,12345678901234567890,1e3,desktop,mid,06\n"
+        b"0100,00501,-2,blue,-3,false,98765432109876543210,+2,mobile,low,-1\n"
+    )
+    _, out_path = predict_rows(model_file, tmp_path, data)
+    with open(out_path, "rb") as handle:
+        first = handle.read().splitlines()[1]
+    assert first.startswith(
+        b"007,02134,0.5,red,3,TRUE,12345678901234567890,1e3,desktop,mid,06,"
+    )
+    written = pd.read_csv(out_path, dtype=str)
+    expected = pd.read_csv(io.BytesIO(data), dtype=str)
+    pd.testing.assert_frame_equal(written[expected.columns], expected)
+
+
+def test_predict_keeps_signed_numbers(model_file, tmp_path):
+    data = b"device,tier,visits,delta\ndesktop,mid,-3,+1.5\nmobile,low,+2,-0,5\n"
+    data = data.replace(b"-0,5", b'"-0,5"')
+    text, out_path = predict_rows(model_file, tmp_path, data)
+    written = read_fields(out_path)
+    assert written["visits"].tolist() == ["-3", "+2"]
+    assert written["delta"].tolist() == ["+1.5", "-0,5"]
+    assert "formula" not in text
+
+
+def test_predict_keeps_missing_markers(model_file, tmp_path):
+    data = b"device,tier,visits,note\ndesktop,mid,6,NA\nmobile,low,2,\n"
+    text, out_path = predict_rows(model_file, tmp_path, data)
+    assert "'NA'" in text
+    written = read_fields(out_path, na_values=[""])
+    assert written.loc[0, "note"] == "NA"
+    assert pd.isna(written.loc[1, "note"])
+
+
+def test_predict_keeps_decimal_commas(model_file, tmp_path):
+    data = (
+        b"device;tier;visits;x;amount\n"
+        b"desktop;mid;6;0,5;1.234,56\n"
+        b"mobile;low;2;-1,25;12.345,00\n"
+    )
+    _, out_path = predict_rows(model_file, tmp_path, data)
+    written = read_fields(out_path)
+    assert written["x"].tolist() == ["0,5", "-1,25"]
+    assert written["amount"].tolist() == ["1.234,56", "12.345,00"]
+
+
+def test_predict_keeps_quoted_thousands(model_file, tmp_path):
+    data = b'device,tier,visits,amount\ndesktop,mid,6,"1,234.5"\nmobile,low,2,99\n'
+    _, out_path = predict_rows(model_file, tmp_path, data)
+    assert read_fields(out_path)["amount"].tolist() == ["1,234.5", "99"]
+
+
+def test_predict_cp1252_file(model_file, tmp_path):
+    data = "device,tier,visits,city\ndesktop,mid,6,Köln\nmobile,low,2,Zürich\n"
+    _, out_path = predict_rows(model_file, tmp_path, data.encode("cp1252"))
+    assert read_fields(out_path)["city"].tolist() == ["Köln", "Zürich"]
+
+
+def test_predict_drops_empty_rows(model_file, tmp_path):
+    data = b"id,device,tier,visits\n007,desktop,mid,6\n,,,\n008,mobile,low,2\n"
+    text, out_path = predict_rows(model_file, tmp_path, data)
+    assert "Skipped 1 row" in text
+    written = read_fields(out_path)
+    assert written["id"].tolist() == ["007", "008"]
+    assert written["prediction"].ne("").all()
+
+
+def test_predict_renamed_empty_header(model_file, tmp_path):
+    data = b"id,,device,tier,visits\n007,x,desktop,mid,6\n008,y,mobile,low,2\n"
+    _, out_path = predict_rows(model_file, tmp_path, data)
+    written = read_fields(out_path)
+    assert list(written.columns[:5]) == ["id", "column_2", "device", "tier", "visits"]
+    assert written["column_2"].tolist() == ["x", "y"]
+    assert written["id"].tolist() == ["007", "008"]
