@@ -242,7 +242,8 @@ def _read_data(path: str, limits: ReadLimits, out: TextIO) -> CSVTable:
 def _train_command(args: argparse.Namespace, out: TextIO) -> int:
     _check_train_options(args)
     table = _read_data(args.data, ReadLimits(), out)
-    specs = default_specs(table.frame, args.target, profile_columns(table.frame))
+    profiles = profile_columns(table.frame, delimiter=table.delimiter)
+    specs = default_specs(table.frame, args.target, profiles)
     overrides = {name: (enc, order) for name, enc, order in args.encode}
     unknown = [n for n in overrides if n not in table.frame.columns]
     if unknown:

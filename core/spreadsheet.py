@@ -17,9 +17,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\0")
-# A signed number such as "-3.5" or "+1e6" is data, not a formula, and
-# stays as written so that it still reads back as the same number.
-_SIGNED_NUMBER = re.compile(r"[+-](\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+# A signed number such as "-3.5", "+1e6" or "-1.234,56" is data, not a
+# formula, and stays as written so that it still reads back as the same
+# number. Digit groups may be split by ".", ",", "'", U+2019 or a space
+# (also U+00A0 and U+202F), as in the thousands separators read_csv accepts.
+_SIGNED_NUMBER = re.compile(
+    r"[+-](\d+([.,' \u00a0\u202f\u2019]\d+)*([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?"
+)
 
 
 @dataclass(frozen=True)

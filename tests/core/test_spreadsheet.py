@@ -23,6 +23,9 @@ from core.spreadsheet import escape_formulas, is_formula_text, to_safe_csv
         "\0=1+1",
         "-",
         "+",
+        "-inf",
+        "-1 +2",
+        "-1,2)",
     ],
 )
 def test_formula_text_detected(value):
@@ -31,7 +34,23 @@ def test_formula_text_detected(value):
 
 @pytest.mark.parametrize(
     "value",
-    ["-3.5", "+1e6", "-0,5", "-.25", "abc", "", "a=b", "email@example.org", 3, None],
+    [
+        "-3.5",
+        "+1e6",
+        "-0,5",
+        "-.25",
+        "-1.234,56",
+        "-1,234.5",
+        "-12 500",
+        "-1\u202f234,5",
+        "-1'234.5",
+        "abc",
+        "",
+        "a=b",
+        "email@example.org",
+        3,
+        None,
+    ],
 )
 def test_plain_values_not_formulas(value):
     assert not is_formula_text(value)
