@@ -481,6 +481,14 @@ def _network_paragraph(model: TrainedModel) -> str:
 
     lines.append("torch.manual_seed(seed)")
     lines += _format(_Call("nn.Sequential", tuple(layers), exploded=True), "model = ")
+    lines += [
+        "# Glorot (Xavier) uniform weights and zero biases, as the app starts",
+        "# each layer, in place of PyTorch's nn.Linear default",
+        "for layer in model:",
+        f"{INDENT}if isinstance(layer, nn.Linear):",
+        f"{INDENT * 2}nn.init.xavier_uniform_(layer.weight)",
+        f"{INDENT * 2}nn.init.zeros_(layer.bias)",
+    ]
     lines.append(f"loss_fn = {loss}")
     lines += _optimizer_lines(config)
     return "\n".join(lines)

@@ -20,8 +20,14 @@ from core.training import EpochRecord, TrainConfig
 
 logger = logging.getLogger(__name__)
 
-# One torch thread was as fast as two for batches up to 1024 on a 2-core
-# machine, and leaves the other core to the web server and other sessions.
+# A job trains with one torch thread, which leaves the other core to the web
+# server and other sessions. torch.set_num_threads sets the OpenMP and MKL
+# thread counts of the calling thread (torch 2.13 with OpenMP), and the
+# default of threads that have not run torch yet. On 2 cores, one thread was
+# as fast as two for batches up to 1024 rows. At 4096 rows two threads in
+# the main thread trained an epoch 1.4-1.6x faster, but in a job thread, with
+# another process busy, the first epoch with two threads took 2.5 s instead
+# of 50 ms and the later ones stayed slower than with one, so jobs keep one.
 TORCH_THREADS = 1
 
 RUNNING = "running"

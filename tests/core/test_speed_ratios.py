@@ -13,14 +13,16 @@ import numpy as np
 import pytest
 import torch
 from sklearn import metrics as skm
+from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 import core.metrics as metrics
+import core.training as training
 from core.features import EncodedFeatures
 from core.metrics import ThresholdTable
-from core.network import build_network
-from core.training import TrainConfig, _Stepper, train
+from core.network import ManualBackprop, build_network
+from core.training import TrainConfig, _Stepper, split_rows, train
 
 
 def scored_rows(n_samples: int, seed: int = 0):
@@ -135,6 +137,118 @@ def test_fast_step_equals_optimizer_step(optimizer_name, momentum):
     fast = run_steps(optimizer_name, momentum, fast=True)
     for a, b in zip(plain, fast, strict=True):
         assert torch.equal(a, b)
+
+
+def autograd_step(network, loss_fn, X, y):
+    loss = loss_fn(network(X), y)
+    for parameter in network.parameters():
+        parameter.grad = None
+    loss.backward()
+    return loss
+
+
+def test_manual_backprop_faster_than_autograd():
+    rng = np.random.default_rng(1)
+    X = torch.from_numpy(rng.normal(size=(256, 30)).astype(np.float32))
+    y = torch.from_numpy((rng.random((256, 1)) < 0.5).astype(np.float32))
+    network = build_network(30, 1, (64, 32))
+    manual = ManualBackprop(network)
+    loss_fn = nn.BCEWithLogitsLoss()
+    threads = torch.get_num_threads()
+    ours, theirs = [], []
+    try:
+        torch.set_num_threads(1)
+        for _ in range(5):
+            started = time.perf_counter()
+            for _ in range(50):
+                manual.gradients(X, y)
+            ours.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            for _ in range(50):
+                autograd_step(network, loss_fn, X, y)
+            theirs.append(time.perf_counter() - started)
+    finally:
+        torch.set_num_threads(threads)
+    # Full size, one thread: 190 us against 300 us per batch (0.62x).
+    assert min(ours) <= 0.8 * min(theirs)
+
+
+def train_both_ways(monkeypatch, n_classes, config):
+    """Train with the hand-written gradients, then with autograd's."""
+    rng = np.random.default_rng(7)
+    # 203 training rows in batches of 16 end with a partial batch of 11.
+    X = rng.normal(size=(260, 5)).astype(np.float32)
+    y = (np.abs(X[:, 0] * 2 + X[:, 1]) * n_classes / 4).astype(np.int64)
+    y = np.minimum(y, n_classes - 1)
+    args = (X[:203], y[:203], X[203:], y[203:], n_classes, config)
+    manual = train(*args)
+    with monkeypatch.context() as patch:
+        patch.setattr(training.ManualBackprop, "supports", lambda network: False)
+        reference = train(*args)
+    return manual, reference
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"optimizer": "adam"},
+        {"optimizer": "sgd", "momentum": 0.9, "activation": "tanh"},
+        {"optimizer": "sgd", "activation": "sigmoid", "hidden_layers": (6, 4)},
+    ],
+)
+def test_manual_backprop_trains_like_autograd(monkeypatch, n_classes, settings):
+    config = TrainConfig(batch_size=16, epochs=4, restore_best=False, **settings)
+    manual, reference = train_both_ways(monkeypatch, n_classes, config)
+    assert [r.train_loss for r in manual.history] == [
+        r.train_loss for r in reference.history
+    ]
+    assert [r.valid_loss for r in manual.history] == [
+        r.valid_loss for r in reference.history
+    ]
+    np.testing.assert_array_equal(manual.valid_proba, reference.valid_proba)
+
+
+def sklearn_split(y, n_valid, seed):
+    train_idx, valid_idx = train_test_split(
+        np.arange(len(y)), test_size=n_valid, random_state=seed, stratify=y
+    )
+    return np.sort(train_idx), np.sort(valid_idx)
+
+
+def split_cases():
+    rng = np.random.default_rng(8)
+    yield np.array([0] * 30 + [1] * 10), 0.2
+    yield np.array([0, 0, 0, 1, 1, 1, 0, 1, 0, 1]), 0.3
+    # Code 1 absent, as after dropping rows; tiny and rare classes.
+    yield np.array([0] * 7 + [2] * 5 + [3] * 2), 0.3
+    yield rng.integers(0, 2, 1_001), 0.2
+    yield np.minimum(rng.geometric(0.3, 5_000) - 1, 9), 0.25
+    yield rng.choice(4, 20_000, p=[0.7, 0.2, 0.07, 0.03]), 0.1
+
+
+@pytest.mark.parametrize("seed", [0, 7, 123])
+def test_stratified_split_equals_train_test_split(seed):
+    for y, share in split_cases():
+        n_valid = int(np.ceil(len(y) * share))
+        expected_train, expected_valid = sklearn_split(y, n_valid, seed)
+        got_train, got_valid = split_rows(y, share, seed)
+        np.testing.assert_array_equal(got_train, expected_train)
+        np.testing.assert_array_equal(got_valid, expected_valid)
+
+
+def test_stratified_split_faster_than_train_test_split():
+    y = np.random.default_rng(9).integers(0, 2, 120_000)
+    ours, theirs = [], []
+    for _ in range(3):
+        started = time.perf_counter()
+        split_rows(y, 1 / 6, 0)
+        ours.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        sklearn_split(y, 20_000, 0)
+        theirs.append(time.perf_counter() - started)
+    # Full size: 20 ms against 46 ms (0.43x).
+    assert min(ours) <= 0.75 * min(theirs)
 
 
 def hard_scores(dtype) -> np.ndarray:
