@@ -7,7 +7,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from components import encoding_table, jobs, state, widgets
+from components import encoding_table, jobs, state, text, widgets
 from core import data as core_data
 from core import pipeline, samples
 from core import profiles as core_profiles
@@ -68,7 +68,7 @@ def source_section() -> None:
             tab.upload_error = str(error)
             tab.data = None
     if tab.upload_error:
-        upload_column.error(tab.upload_error)
+        upload_column.error(text.message(tab.upload_error))
 
     with sample_column:
         st.markdown("**Or load a sample dataset**")
@@ -87,7 +87,7 @@ def source_section() -> None:
 def table_section(dataset: state.Dataset) -> None:
     """Draw what was detected in the file, a preview and the column profile."""
     table = dataset.table
-    st.success(f"**{dataset.name}**: {table.describe()}")
+    st.success(f"**{text.name(dataset.name)}**: {table.describe()}")
     sample_name = dataset.name.removesuffix(".csv")
     if sample_name in samples.SAMPLES:
         # The command line and the training script read a file from disk.
@@ -100,7 +100,7 @@ def table_section(dataset: state.Dataset) -> None:
             icon=":material/download:",
         )
     for note in table.notes:
-        st.info(note)
+        st.info(text.message(note))
     preview, profile = st.tabs(["Preview", "Column profile"])
     preview.dataframe(table.frame.head(100), hide_index=True)
     profile.dataframe(core_profiles.profiles_frame(dataset.profiles), hide_index=True)
@@ -115,6 +115,7 @@ def target_section(choices: state.DataChoices) -> None:
     target = st.selectbox(
         "Target column (the class to predict)",
         columns,
+        format_func=text.shortened,
         key=key,
         help="Every other column is a candidate feature.",
     )
@@ -137,6 +138,7 @@ def target_section(choices: state.DataChoices) -> None:
     choices.pos_label = st.selectbox(
         "Positive class (code 1; precision, recall and F1 are about this class)",
         classes,
+        format_func=text.shortened,
         key=key,
     )
 
@@ -245,7 +247,7 @@ def result_section(choices: state.DataChoices) -> None:
     if prepared is None:
         return
     for note in prepared.notes:
-        st.warning(note)
+        st.warning(text.message(note))
     st.markdown("**Target mapping** (label encoding of the target)")
     st.dataframe(prepared.target.mapping_frame(), hide_index=True)
 
@@ -273,7 +275,7 @@ def running_run_note(choices: state.DataChoices | None) -> None:
     if summary is None or summary.matches(choices):
         return
     st.info(
-        f"This tab's training run keeps training on {summary.describe()}. "
+        f"This tab's training run keeps training on {widgets.summary_text(summary)}. "
         "The data chosen here is for the next run.",
         icon=":material/swap_horiz:",
     )

@@ -11,6 +11,7 @@ from components import (
     runs,
     script_download,
     state,
+    text,
     threshold_panel,
     widgets,
 )
@@ -38,7 +39,8 @@ def threshold_section(model: TrainedModel) -> None:
     table = state.threshold_table()
     slider_key = state.seed_widget(f"threshold_{tab.model_version}", tab.threshold)
     threshold = st.slider(
-        f"Decision threshold: label a row {model.pos_label!r} when p ≥ threshold",
+        f"Decision threshold: label a row '{text.name(model.pos_label)}' when "
+        "p ≥ threshold",
         min_value=0.0,
         max_value=1.0,
         step=0.01,
@@ -85,7 +87,7 @@ def threshold_section(model: TrainedModel) -> None:
     pr_column.plotly_chart(figures.pr_figure(pr, pr_point), key="pr_curve")
     for curve in (roc, pr):
         if curve.note:
-            st.info(curve.note)
+            st.info(text.message(curve.note))
     threshold_panel.sweep_chart(threshold)
 
     st.markdown(f"**Classification report at threshold {threshold:.2f}**")
@@ -151,7 +153,7 @@ if current_model is not None:
 if running is not None and running.is_running:
     on_data = ""
     if running.data_summary is not None:
-        on_data = f" on {running.data_summary.name}"
+        on_data = f" on {text.name(running.data_summary.name)}"
     st.info(
         f"Training{on_data} is in progress "
         f"({widgets.job_progress_text(running.job)}). The metrics of the new "
@@ -164,7 +166,7 @@ else:
     st.caption(
         widgets.model_data_text(current_model, tab_state.model_data)
         + " Classes: "
-        + ", ".join(f"`{name}`" for name in current_model.classes_)
+        + text.names(current_model.classes_)
         + f"; {len(current_model.y_valid)} validation rows."
     )
     with widgets.reported_errors("evaluating the model"):

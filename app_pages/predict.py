@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 
+import pandas as pd
 import streamlit as st
 
-from components import runs, state, widgets
+from components import runs, script_download, state, text, widgets
 from core import bundle
 from core import data as core_data
-from core.bundle import TrainedModel
+from core.bundle import PredictionResult, TrainedModel
 from core.errors import ExplorerError
+from core.spreadsheet import to_safe_csv
 from core.threshold_tools import REVIEW_LABEL
 
 widgets.page_intro(
@@ -20,6 +22,9 @@ widgets.page_intro(
 )
 
 CURRENT, UPLOADED = "current", "uploaded"
+# NOTE: session-state key of the formula-escaping note of the predictions
+# download; it belongs next to `prediction_csv` in components.state.
+_CSV_NOTE_KEY = "predict_csv_note"
 
 
 def download_section(model: TrainedModel) -> None:
@@ -28,8 +33,8 @@ def download_section(model: TrainedModel) -> None:
     rule = ""
     if model.is_binary:
         rule = (
-            f" and the threshold {tab.threshold:.2f} (label {model.pos_label!r} "
-            "when p ≥ threshold)"
+            f" and the threshold {tab.threshold:.2f} (label "
+            f"'{text.name(model.pos_label)}' when p ≥ threshold)"
         )
         if tab.abstain_band is not None:
             lower, upper = tab.abstain_band
@@ -40,7 +45,7 @@ def download_section(model: TrainedModel) -> None:
     st.download_button(
         "Download model file (.pt)",
         data=state.model_file_bytes(),
-        file_name=f"{model.target_name}_model.pt",
+        file_name=f"{script_download.file_stem(model.target_name)}_model.pt",
         mime="application/octet-stream",
         # The download must not rerun the page: nothing changes on screen.
         on_click="ignore",
@@ -48,7 +53,7 @@ def download_section(model: TrainedModel) -> None:
     )
     st.caption(
         f"Contains the network weights, every column's fitted encoding, the "
-        f"classes {', '.join(model.classes_)}{rule}. It opens with "
+        f"classes {text.names(model.classes_)}{rule}. It opens with "
         "`core.bundle.load_model(path)` or `torch.load(path, weights_only=True)`."
     )
 
@@ -65,7 +70,13 @@ def model_upload_section() -> TrainedModel | None:
             model = bundle.load_model(content)
         except ExplorerError as error:
             widgets.log_error(f"loading model file {uploaded.name!r}", error)
+            # The failed file replaces the last one, so nothing is predicted
+            # with a model the user no longer sees in the uploader.
             tab.model_upload_error = str(error)
+            tab.uploaded_model = None
+            tab.uploaded_model_name = uploaded.name
+            tab.uploaded_model_hash = None
+            clear_prediction()
         else:
             tab.uploaded_model = model
             tab.uploaded_model_name = uploaded.name
@@ -74,10 +85,24 @@ def model_upload_section() -> TrainedModel | None:
         tab.model_upload_file_id = None
         tab.model_upload_error = None
     if tab.model_upload_error:
-        st.error(tab.model_upload_error)
+        st.error(
+            f"**{text.name(tab.uploaded_model_name)}** was not loaded, so no "
+            f"model file is in use: {text.message(tab.model_upload_error)}"
+        )
     elif tab.uploaded_model is not None:
-        st.caption(f"Loaded model file: {tab.uploaded_model_name}")
+        st.caption(
+            f"Predicting with the model in **{text.name(tab.uploaded_model_name)}**."
+        )
     return tab.uploaded_model
+
+
+def clear_prediction() -> None:
+    """Forget the predictions, so that they are made again for the next model."""
+    tab = state.get()
+    tab.prediction = None
+    tab.prediction_csv = None
+    tab.prediction_signature = None
+    st.session_state.pop(_CSV_NOTE_KEY, None)
 
 
 def choose_model() -> tuple[TrainedModel | None, tuple[object, ...]]:
@@ -108,26 +133,25 @@ def choose_model() -> tuple[TrainedModel | None, tuple[object, ...]]:
 
 def model_summary(model: TrainedModel, data: state.DataSummary | None) -> None:
     """Describe the model's training data, what it predicts and its columns."""
-    columns = ", ".join(f"`{name}`" for name in model.encoder.input_columns_)
-    text = (
+    summary = (
         f"{widgets.model_data_text(model, data)} Predicts "
-        f"**{model.target_name}** ({', '.join(model.classes_)}) from the "
-        f"columns {columns}."
+        f"**{text.name(model.target_name)}** ({text.names(model.classes_)}) "
+        f"from the columns {text.names(model.encoder.input_columns_)}."
     )
     if model.is_binary:
-        text += (
-            f" A row is labelled **{model.pos_label}** when its probability "
-            f"p ≥ {model.threshold:.2f}."
+        summary += (
+            f" A row is labelled **{text.name(model.pos_label)}** when its "
+            f"probability p ≥ {model.threshold:.2f}."
         )
         if model.abstain_band is not None:
             lower, upper = model.abstain_band
-            text += (
+            summary += (
                 f" A row with {lower:.2f} ≤ p < {upper:.2f} is labelled "
                 f"**{REVIEW_LABEL}** instead, for a person to decide."
             )
     else:
-        text += " Each row gets the class with the largest softmax probability."
-    st.markdown(text)
+        summary += " Each row gets the class with the largest softmax probability."
+    st.markdown(summary)
 
 
 def csv_upload_section() -> None:
@@ -159,9 +183,11 @@ def csv_upload_section() -> None:
         tab.predict_file_id = None
         tab.predict_error = None
     if tab.predict_error:
-        st.error(tab.predict_error)
+        st.error(text.message(tab.predict_error))
     elif tab.predict_table is not None:
-        st.caption(f"{tab.predict_name}: {tab.predict_table.describe()}")
+        st.caption(f"**{text.name(tab.predict_name)}**: {tab.predict_table.describe()}")
+        for note in tab.predict_table.notes:
+            st.info(text.message(note))
 
 
 def prediction_section(model: TrainedModel, model_key: tuple[object, ...]) -> None:
@@ -172,10 +198,11 @@ def prediction_section(model: TrainedModel, model_key: tuple[object, ...]) -> No
         return
     signature = (model_key, tab.predict_hash)
     if tab.prediction is None or tab.prediction_signature != signature:
-        tab.prediction = None
-        tab.prediction_signature = None
+        clear_prediction()
         tab.prediction = model.predict(tab.predict_table.frame)
-        tab.prediction_csv = tab.prediction.frame.to_csv(index=False).encode("utf-8")
+        safe_csv = to_safe_csv(tab.prediction.frame)
+        tab.prediction_csv = safe_csv.data
+        st.session_state[_CSV_NOTE_KEY] = safe_csv.note()
         tab.prediction_signature = signature
 
     result = tab.prediction
@@ -183,10 +210,10 @@ def prediction_section(model: TrainedModel, model_key: tuple[object, ...]) -> No
     if model.abstain_band is not None:
         st.info(
             f"{result.n_review} of the {result.n_scored} predicted rows fall in "
-            f"the review band and are labelled {REVIEW_LABEL!r}."
+            f"the review band and are labelled '{REVIEW_LABEL}'."
         )
     for note in result.notes:
-        st.info(note)
+        st.info(text.message(note))
     if result.problems:
         messages = [problem.message for problem in result.problems]
         st.warning(
@@ -194,7 +221,7 @@ def prediction_section(model: TrainedModel, model_key: tuple[object, ...]) -> No
             f"not scored:\n{widgets.problems_text(messages)}"
         )
 
-    st.dataframe(result.frame, hide_index=True)
+    st.dataframe(shown_frame(result), hide_index=True)
     st.download_button(
         "Download predictions (.csv)",
         data=tab.prediction_csv or b"",
@@ -203,6 +230,19 @@ def prediction_section(model: TrainedModel, model_key: tuple[object, ...]) -> No
         on_click="ignore",
         icon=":material/download:",
     )
+    csv_note = st.session_state.get(_CSV_NOTE_KEY)
+    if csv_note:
+        st.caption(text.message(csv_note))
+
+
+def shown_frame(result: PredictionResult) -> pd.DataFrame:
+    """Return the predictions with an empty prediction cell for unscored rows.
+
+    The grid would show "None" there, and the problem column says why.
+    """
+    shown = result.frame.copy()
+    shown["prediction"] = shown["prediction"].fillna("")
+    return shown
 
 
 tab_state = state.get()

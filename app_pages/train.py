@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import jobs, runs, state, train_form, widgets
+from components import jobs, runs, state, text, train_form, widgets
 from core.training import TrainConfig
 
 widgets.page_intro(
@@ -22,7 +22,8 @@ def output_head_section(choices: state.DataChoices) -> None:
     if target.is_binary:
         st.markdown(
             f"**Output head:** {target.n_classes} classes, so **1 output unit** "
-            f"with a **sigmoid**: p = P({choices.target} = {target.pos_label}). "
+            f"with a **sigmoid**: p = P({text.name(choices.target)} = "
+            f"{text.name(target.pos_label)}). "
             "Loss: **binary cross-entropy**, for a row with label y ∈ {0, 1}:"
         )
     else:
@@ -34,8 +35,8 @@ def output_head_section(choices: state.DataChoices) -> None:
     st.latex(widgets.loss_formula(target.is_binary))
     st.caption(
         f"Input: {n_features} features from {prepared.n_samples} rows of "
-        f"**{choices.dataset.name}**. The network returns logits, and the loss "
-        "is computed from them."
+        f"**{text.name(choices.dataset.name)}**. The network returns logits, "
+        "and the loss is computed from them."
     )
     widgets.concept("bce" if target.is_binary else "cross_entropy")
 
@@ -81,9 +82,11 @@ def _live_body(was_running: bool) -> None:
     job = record.job
     summary = record.data_summary
     if summary is not None:
+        verb = "Trains on" if record.is_running else "Trained on"
         st.caption(
-            f"{runs.data_caption(summary, record.is_running)} "
-            f"{widgets.run_times_text(record)}"
+            f"{verb} **{text.name(summary.name)}**: target "
+            f"**{text.name(summary.target)}**, {summary.n_rows} rows, "
+            f"{summary.n_features} features. {widgets.run_times_text(record)}"
         )
     if record.is_running:
         st.progress(
@@ -103,14 +106,14 @@ def outcome_section(record: jobs.RunRecord) -> None:
     """Say how the run ended: finished, stopped early, diverged or failed."""
     job = record.job
     if job.error is not None:
-        st.error(str(job.error))
+        st.error(text.message(job.error))
         return
     model = job.model
     if model is None:
         return
     epochs = len(model.history)
     if model.status == "diverged":
-        st.error(model.message)
+        st.error(text.message(model.message))
     elif not epochs:
         st.warning(
             f"{model.message.capitalize()}, before the first epoch ended. The "
@@ -124,14 +127,14 @@ def outcome_section(record: jobs.RunRecord) -> None:
         st.success(f"Training finished after {epochs} epochs.")
     best = widgets.best_epoch(model.history)
     if model.config.restore_best and model.status != "diverged" and best:
-        text = (
+        caption = (
             f"The model keeps the weights of epoch {best}, the one with the "
             "lowest validation loss (the star), not necessarily those of the "
             "last epoch."
         )
         if model.status == "stopped":
-            text += " The batches of the unfinished epoch are not in the model."
-        st.caption(text)
+            caption += " The batches of the unfinished epoch are not in the model."
+        st.caption(caption)
     st.page_link(
         "app_pages/evaluate.py", label="Go to Evaluate", icon=":material/insights:"
     )

@@ -7,6 +7,7 @@ the results of `core.training` and `core.metrics` work as well as any object
 with the same fields.
 """
 
+import html
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -47,10 +48,40 @@ _MAX_MARKED_EPOCHS = 60
 
 _SIGMOID_Z_RANGE = (-6.0, 6.0)
 
+# Characters of a class name shown in titles, legends and tick labels.
+MAX_FIGURE_NAME_CHARS = 24
+
 
 def category_color(index: int) -> str:
     """Return the colour of the class with code `index` (or the run at `index`)."""
     return CATEGORY_COLORS[index % len(CATEGORY_COLORS)]
+
+
+def figure_text(value: object) -> str:
+    """Escape a name for plotly text and cut it to MAX_FIGURE_NAME_CHARS.
+
+    plotly.js reads <b>, <i>, <br>, <a href> and a few more tags in titles,
+    legends, tick labels and hover text as HTML, so a class named
+    ``<a href=...>`` would become a link without the escape.
+    """
+    text = str(value)
+    if len(text) > MAX_FIGURE_NAME_CHARS:
+        text = text[: MAX_FIGURE_NAME_CHARS - 1] + "…"
+    return html.escape(text, quote=False)
+
+
+def _category_values(names: Sequence[object]) -> list[str]:
+    """Escape category names in full, so that distinct names stay distinct."""
+    return [html.escape(str(name), quote=False) for name in names]
+
+
+def _category_ticks(names: Sequence[object]) -> dict[str, Any]:
+    """Return axis settings that label each category with its cut name."""
+    return {
+        "tickmode": "array",
+        "tickvals": _category_values(names),
+        "ticktext": [figure_text(name) for name in names],
+    }
 
 
 def format_threshold(threshold: float) -> str:
@@ -291,7 +322,7 @@ def _run_traces(run_name: str, frame: pd.DataFrame, color: str) -> list[go.Scatt
                 x=frame["epoch"],
                 y=frame[column],
                 mode="lines",
-                name=f"{run_name}: {split}",
+                name=f"{figure_text(run_name)}: {split}",
                 legendgroup=run_name,
                 line={"color": color, "dash": dash, "width": 2},
                 hovertemplate=(
@@ -354,8 +385,8 @@ def confusion_matrix_figure(
     fig = go.Figure(
         go.Heatmap(
             z=counts,
-            x=[str(name) for name in matrix.columns],
-            y=[str(name) for name in matrix.index],
+            x=_category_values(matrix.columns),
+            y=_category_values(matrix.index),
             text=_confusion_cell_texts(counts, binary_labels),
             texttemplate="%{text}",
             textfont={"size": 16},
@@ -372,8 +403,10 @@ def confusion_matrix_figure(
     )
     # Category axes keep labels such as "1" and "2" from becoming numbers, and
     # the reversed y axis puts the first class in the top row, as in a table.
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(type="category", autorange="reversed")
+    fig.update_xaxes(type="category", **_category_ticks(matrix.columns))
+    fig.update_yaxes(
+        type="category", autorange="reversed", **_category_ticks(matrix.index)
+    )
     return _style(fig, "Confusion matrix", "predicted label", "true label")
 
 
@@ -556,7 +589,7 @@ def probability_histogram_figure(
                 x=centers,
                 y=counts,
                 width=BIN_EDGES[1] - BIN_EDGES[0],
-                name=f"true {class_name} ({counts.sum()} rows)",
+                name=f"true {figure_text(class_name)} ({counts.sum()} rows)",
                 marker={"color": category_color(code), "opacity": 0.65},
                 customdata=_bin_labels(),
                 hovertemplate=(
@@ -566,7 +599,7 @@ def probability_histogram_figure(
         )
     fig.update_layout(barmode="overlay", bargap=0)
     _add_threshold_vline(fig, threshold, threshold_rule_text(threshold))
-    x_title = f"predicted probability p of {class_names[1]}"
+    x_title = f"predicted probability p of {figure_text(class_names[1])}"
     _style(fig, "Validation probabilities by true class", x_title, "rows")
     fig.update_xaxes(range=[0, 1])
     # Headroom above the tallest bar keeps the threshold text readable.
@@ -658,7 +691,7 @@ def softmax_bar_figure(
     winner = int(np.argmax(proba))
     colors = [MUTED_COLOR] * len(proba)
     colors[winner] = category_color(winner)
-    names = [str(name) for name in class_names]
+    names = _category_values(class_names)
     fig = go.Figure(
         go.Bar(
             x=names,
@@ -670,10 +703,11 @@ def softmax_bar_figure(
         )
     )
     title = (
-        f"Softmax probabilities: argmax is {names[winner]} (p = {proba[winner]:.3f})"
+        f"Softmax probabilities: argmax is {figure_text(class_names[winner])} "
+        f"(p = {proba[winner]:.3f})"
     )
     _style(fig, title, "class", "probability")
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", **_category_ticks(class_names))
     fig.update_yaxes(range=[0, 1.12])
     return fig
 

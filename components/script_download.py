@@ -6,8 +6,16 @@ import re
 
 import streamlit as st
 
-from components import jobs, state
+from components import jobs, state, text
 from core.export_script import generate_script
+
+# Characters of the target name kept in a download's file name.
+MAX_FILE_STEM_CHARS = 60
+
+
+def file_stem(target_name: str) -> str:
+    """Turn a target name into a short file-name part of letters, digits, _ and -."""
+    return re.sub(r"[^\w-]+", "_", target_name)[:MAX_FILE_STEM_CHARS]
 
 
 def _write_script() -> None:
@@ -51,10 +59,12 @@ def script_download() -> None:
         tab.script_signature = signature
     st.subheader("Reproduce in code")
     if tab.script is None:
-        st.info(tab.script_error)
+        st.info(text.message(tab.script_error))
         return
-    dataset = tab.model.dataset_name or "the CSV file"
-    file_name = "train_" + re.sub(r"[^\w-]+", "_", tab.model.target_name) + ".py"
+    dataset = "the CSV file"
+    if tab.model.dataset_name:
+        dataset = text.name(tab.model.dataset_name)
+    file_name = f"train_{file_stem(tab.model.target_name)}.py"
     st.download_button(
         "Download training script (.py)",
         data=tab.script.encode("utf-8"),

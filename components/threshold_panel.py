@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import figures, state, threshold_figures, widgets
+from components import figures, state, text, threshold_figures, widgets
 from core.bundle import TrainedModel
 from core.metrics import ThresholdMetrics, ThresholdTable
 from core.threshold_tools import REVIEW_LABEL, BandMetrics, band_metrics
@@ -230,7 +230,7 @@ def calibration_section(model: TrainedModel) -> None:
     st.caption(
         f"Brier score = mean of (p − y)² over the {len(model.y_valid)} validation "
         f"rows = {result.brier:.4f}, where y is 1 for a row of "
-        f"{model.pos_label!r}. 0 is perfect, and always predicting p = 0.5 "
+        f"'{text.name(model.pos_label)}'. 0 is perfect, and always predicting p = 0.5 "
         "scores 0.25."
     )
     with st.expander("Calibration and the reliability curve"):

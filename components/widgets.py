@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from components import figures, jobs, state
+from components import figures, jobs, state, text
 from core.errors import ExplorerError
 
 if TYPE_CHECKING:
@@ -205,7 +205,7 @@ def reported_errors(action: str) -> Iterator[None]:
         yield
     except ExplorerError as error:
         log_error(action, error)
-        st.error(str(error))
+        st.error(text.message(error))
 
 
 def log_error(action: str, error: ExplorerError) -> None:
@@ -261,8 +261,8 @@ def formula_rows(metrics: ThresholdMetrics) -> None:
 
 
 def problems_text(messages: list[str], limit: int = 50) -> str:
-    """Return the messages as a Markdown list of at most `limit` items."""
-    lines = [f"- {message}" for message in messages[:limit]]
+    """Return the messages, escaped, as a Markdown list of at most `limit` items."""
+    lines = [f"- {text.message(message)}" for message in messages[:limit]]
     if len(messages) > limit:
         lines.append(f"- … and {len(messages) - limit} more")
     return "\n".join(lines)
@@ -330,15 +330,24 @@ def model_data_text(model: TrainedModel, data: state.DataSummary | None) -> str:
     """Return "Model trained on **penguins.csv** (target **species**, 333 rows)."."""
     if data is not None:
         return (
-            f"Model trained on **{data.name}** (target **{data.target}**, "
-            f"{data.n_rows} rows)."
+            f"Model trained on **{text.name(data.name)}** (target "
+            f"**{text.name(data.target)}**, {data.n_rows} rows)."
         )
+    target = text.name(model.target_name)
     if model.dataset_name:
         return (
-            f"Model trained on **{model.dataset_name}** "
-            f"(target **{model.target_name}**)."
+            f"Model trained on **{text.name(model.dataset_name)}** "
+            f"(target **{target}**)."
         )
-    return f"Model for target **{model.target_name}**."
+    return f"Model for target **{target}**."
+
+
+def summary_text(summary: state.DataSummary) -> str:
+    """Return `summary.describe()` as Markdown, with the names escaped and cut."""
+    return (
+        f"{text.name(summary.name)} (target {text.name(summary.target)}, "
+        f"{summary.n_rows} rows)"
+    )
 
 
 def best_epoch(history: list[EpochRecord]) -> int | None:
@@ -427,17 +436,18 @@ def _sidebar_body(was_running: bool) -> None:
     else:
         frame = tab.data.dataset.table.frame
         st.caption(
-            f"Dataset: {tab.data.dataset.name} "
+            f"Dataset: {text.name(tab.data.dataset.name)} "
             f"({frame.shape[0]} rows × {frame.shape[1]} columns)"
         )
-        st.caption(f"Target: {tab.data.target or 'not chosen'}")
+        target = tab.data.target
+        st.caption(f"Target: {text.name(target) if target else 'not chosen'}")
     st.caption(f"Model: {model_status_text()}")
     record = jobs.current_record()
     summary, verb = tab.model_data, "Trained on"
     if record is not None and record.is_running:
         summary, verb = record.data_summary, "Trains on"
     if summary is not None and not summary.matches(tab.data):
-        st.caption(f"{verb}: {summary.describe()}, not the dataset above")
+        st.caption(f"{verb}: {summary_text(summary)}, not the dataset above")
     if was_running and (record is None or not record.is_running):
         # The run ended during a fragment rerun: a full rerun collects the
         # model and stops this polling.

@@ -380,7 +380,7 @@ def test_downloaded_model_predicts_like_core(
     track_script_runs(second)
     goto_page(second, app_server, "/predict")
     upload_file(second, "Model file (.pt)", model_path)
-    wait_for_text(second, f"Loaded model file: {model_path.name}")
+    wait_for_text(second, f"Predicting with the model in {model_path.name}")
     wait_for_text(second, "p ≥ 0.50")
     upload_file(second, "CSV file to predict", new_rows_csv)
 

@@ -574,3 +574,25 @@ def test_sigmoid_extreme_threshold_has_one_region(threshold, label):
 def test_sigmoid_rejects_threshold_outside_unit_interval():
     with pytest.raises(ValueError, match="between 0 and 1, got -0.1"):
         figures.sigmoid_figure(-0.1)
+
+
+def test_class_names_escaped_in_figures():
+    names = ["<b>no</b>", "<a href='http://127.0.0.1:9/'>yes</a>"]
+    hist = figures.probability_histogram_figure([0.2, 0.8], [0, 1], names, 0.5)
+    assert hist.data[0].name == "true &lt;b&gt;no&lt;/b&gt; (1 rows)"
+    assert "<a" not in hist.layout.xaxis.title.text
+    bars = figures.softmax_bar_figure([0.3, 0.7], names)
+    assert "<b>" not in bars.layout.title.text
+    assert list(bars.data[0].x) == [
+        "&lt;b&gt;no&lt;/b&gt;",
+        names[1].replace("<", "&lt;").replace(">", "&gt;"),
+    ]
+
+
+def test_long_class_names_cut_in_ticks():
+    names = ["a" * 10_000, "a" * 9_999 + "b"]
+    matrix = pd.DataFrame([[1, 0], [0, 1]], index=names, columns=names)
+    fig = figures.confusion_matrix_figure(matrix)
+    assert list(fig.data[0].x) == names
+    ticks = fig.layout.xaxis.ticktext
+    assert all(len(tick) == figures.MAX_FIGURE_NAME_CHARS for tick in ticks)

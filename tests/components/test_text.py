@@ -2,7 +2,15 @@
 
 import pytest
 
-from components.text import MAX_SHOWN_CHARS, name, names, plain
+from components.text import (
+    MAX_MESSAGE_CHARS,
+    MAX_SHOWN_CHARS,
+    message,
+    name,
+    names,
+    plain,
+    shortened,
+)
 
 
 @pytest.mark.parametrize(
@@ -17,6 +25,7 @@ from components.text import MAX_SHOWN_CHARS, name, names, plain
         ("$x^2$", r"\$x\^2\$"),
         (":red[alarm]", r"\:red\[alarm\]"),
         (":material/home:", r"\:material\/home\:"),
+        ("&#58;", r"\&\#58\;"),
         ("<b>bold</b>", r"\<b\>bold\<\/b\>"),
         ("# heading", r"\# heading"),
         ("a\\b", "a\\\\b"),
@@ -49,3 +58,21 @@ def test_names_joins_escaped():
 
 def test_plain_accepts_numbers():
     assert plain(1.5) == r"1\.5"
+
+
+def test_message_keeps_start_and_end():
+    raw = "column '" + "c" * 10_000 + "' is invalid; choose another"
+    shown = message(raw)
+    assert len(shown) < MAX_MESSAGE_CHARS + 60
+    assert shown.startswith(r"column \'ccc")
+    assert shown.endswith(r"\' is invalid\; choose another")
+    assert " … " in shown
+
+
+def test_message_escapes_short_text():
+    assert message("bad _value_") == r"bad \_value\_"
+
+
+def test_shortened_cuts_without_escaping():
+    assert shortened("**a**") == "**a**"
+    assert len(shortened("z" * 10_000)) == MAX_SHOWN_CHARS

@@ -4,6 +4,7 @@ AppTest runs a fragment as part of a full rerun and ignores `run_every`, so
 a test waits for a training job through the job registry and then reruns.
 """
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +47,14 @@ def load_sample(at: AppTest, name: str) -> AppTest:
     return at.button(key=f"sample_{name}").click().run()
 
 
+# A backslash before ASCII punctuation, as components.text writes it, which
+# Markdown shows as the punctuation alone.
+MARKDOWN_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
 def texts(elements) -> list[str]:
-    return [str(element.value) for element in elements]
+    """Return each element's Markdown with escapes removed, as a reader sees it."""
+    return [MARKDOWN_ESCAPE.sub(r"\1", str(element.value)) for element in elements]
 
 
 def editor_key(at: AppTest) -> str:
