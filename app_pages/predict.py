@@ -168,8 +168,13 @@ def csv_upload_section() -> None:
         tab.predict_error = None
         content = uploaded.getvalue()
         try:
+            # keep_text: the predictions repeat each field as written, so an
+            # id such as 007 is not shown or downloaded as 7.
             table = core_data.read_csv(
-                content, core_data.ReadLimits(min_rows=1), name=uploaded.name
+                content,
+                core_data.ReadLimits(min_rows=1),
+                name=uploaded.name,
+                keep_text=True,
             )
         except ExplorerError as error:
             widgets.log_error(f"reading upload {uploaded.name!r}", error)
@@ -199,7 +204,8 @@ def prediction_section(model: TrainedModel, model_key: tuple[object, ...]) -> No
     signature = (model_key, tab.predict_hash)
     if tab.prediction is None or tab.prediction_signature != signature:
         clear_prediction()
-        tab.prediction = model.predict(tab.predict_table.frame)
+        table = tab.predict_table
+        tab.prediction = model.predict(table.frame, written=table.text)
         safe_csv = to_safe_csv(tab.prediction.frame)
         tab.prediction_csv = safe_csv.data
         st.session_state[_CSV_NOTE_KEY] = safe_csv.note()

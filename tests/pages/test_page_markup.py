@@ -137,6 +137,20 @@ def test_predict_shows_notes_and_safe_csv(markup_app: AppTest) -> None:
     assert any("spreadsheet programs run as a formula" in c for c in captions)
 
 
+def test_predict_keeps_fields_as_written(markup_app: AppTest) -> None:
+    at = markup_app.switch_page("app_pages/predict.py").run()
+    content = b"id,f1,color,big\n007,0.5,red,12345678901234567890\n010,-1e0,red,1\n"
+    at = predict_file(at, content, name="ids.csv")
+    assert_clean(at)
+    shown = at.dataframe[0].value
+    assert shown["id"].tolist() == ["007", "010"]
+    assert shown["f1"].tolist() == ["0.5", "-1e0"]
+    downloaded = pd.read_csv(io.BytesIO(tab_state(at).prediction_csv), dtype=str)
+    assert downloaded["id"].tolist() == ["007", "010"]
+    assert downloaded["big"].tolist() == ["12345678901234567890", "1"]
+    assert downloaded["prediction"].notna().all()
+
+
 def test_failed_model_upload_clears_model(markup_app: AppTest) -> None:
     at = markup_app.switch_page("app_pages/predict.py").run()
     model_file = tab_state(at).model_bytes

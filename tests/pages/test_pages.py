@@ -5,6 +5,7 @@ a test waits for a training job through the job registry and then reruns.
 """
 
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -329,6 +330,12 @@ def test_second_start_is_refused(sample_binary: str) -> None:
         assert_clean(at)
         assert record.is_running
         assert "Model: training epoch" in " ".join(texts(at.sidebar.caption))
+        # Stopped after its first epoch, the run keeps a model with a
+        # measured validation loss; an earlier stop gets another message.
+        deadline = time.monotonic() + JOB_TIMEOUT_S
+        while record.job.epochs_done < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert record.job.epochs_done >= 1
         at.switch_page("app_pages/train.py").run()
         stop = next(button for button in at.button if button.label == "Stop training")
         stop.click().run()
