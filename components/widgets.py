@@ -447,7 +447,17 @@ def _sidebar_body(was_running: bool) -> None:
     if record is not None and record.is_running:
         summary, verb = record.data_summary, "Trains on"
     if summary is not None and not summary.matches(tab.data):
-        st.caption(f"{verb}: {summary_text(summary)}, not the dataset above")
+        same_file = (
+            tab.data is not None
+            and tab.data.dataset.content_hash == summary.content_hash
+            and tab.data.target == summary.target
+        )
+        differs = (
+            "other choices than the ones above"
+            if same_file
+            else "not the dataset above"
+        )
+        st.caption(f"{verb}: {summary_text(summary)}, {differs}")
     if was_running and (record is None or not record.is_running):
         # The run ended during a fragment rerun: a full rerun collects the
         # model and stops this polling.

@@ -205,6 +205,11 @@ def test_data_change_notice_names_change(change: str, expected: str) -> None:
         shown = [text for text in warnings(at) if text.startswith(head)]
         assert len(shown) == 1, warnings(at)
         assert shown[0].endswith(expected), shown[0]
+        sidebar = " ".join(texts(at.sidebar.caption))
+        if change == "encoding":
+            assert "other choices than the ones above" in sidebar
+        else:
+            assert "not the dataset above" in sidebar
         assert record.data.target == "species"
         assert record.is_running
     finally:
