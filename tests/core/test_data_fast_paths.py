@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from core.csv_numbers import _parse_numbers
-from core.data import SAMPLE_BYTES, read_csv
+from core.data import SAMPLE_BYTES, ReadLimits, read_csv
 from core.errors import CSVReadError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -178,3 +178,30 @@ def test_thousands_parse_equal_storages(separator, decimal):
         series = pd.Series(texts, dtype=pd.StringDtype(storage, na_value=np.nan))
         numbers = _parse_numbers(series, separator, decimal)
         np.testing.assert_array_equal(numbers, expected)
+
+
+@pytest.mark.parametrize("as_path", [False, True])
+def test_row_limit_holds_when_estimate_low(tmp_path, as_path):
+    # Long rows fill the sampled bytes, so the row estimate is far below the
+    # limit and pandas parses without nrows; the limit must still hold.
+    long_rows = "".join(f"{i},{'x' * 10_000}\n" for i in range(8))
+    short_rows = "".join(f"{i},y\n" for i in range(5_000))
+    content = ("id,text\n" + long_rows + short_rows).encode("utf-8")
+    assert len(content) > SAMPLE_BYTES
+    source = content
+    if as_path:
+        source = tmp_path / "rows.csv"
+        source.write_bytes(content)
+    with pytest.raises(CSVReadError, match="more than 1,000 data rows"):
+        read_csv(source, ReadLimits(max_rows=1_000))
+    assert read_csv(source, ReadLimits(max_rows=5_008)).frame.shape == (5_008, 2)
+
+
+@pytest.mark.parametrize("max_rows", [4_999, 5_000, 5_001])
+def test_row_limit_exact_with_row_cap(max_rows):
+    content = ("a,b\n" + "".join(f"{i},{i}\n" for i in range(5_000))).encode()
+    if max_rows < 5_000:
+        with pytest.raises(CSVReadError, match=f"more than {max_rows:,} data rows"):
+            read_csv(content, ReadLimits(max_rows=max_rows))
+    else:
+        assert len(read_csv(content, ReadLimits(max_rows=max_rows)).frame) == 5_000
