@@ -15,6 +15,13 @@ widgets.page_intro(
 
 tab = state.get()
 entries = list(tab.runs)
+if tab.n_missing_runs:
+    st.warning(
+        f"{tab.n_missing_runs} run(s) in this page's address are no longer on "
+        f"the server and were dropped: it keeps the last {jobs.MAX_JOBS} "
+        "trainings of all tabs, and none after a restart.",
+        icon=":material/history:",
+    )
 if not entries:
     st.info("No finished training yet. Train a model on the Train page.")
     st.page_link("app_pages/train.py", label="Go to Train", icon=":material/school:")

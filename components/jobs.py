@@ -2,9 +2,10 @@
 
 A training job runs in a background thread that outlives the rerun which
 started it, the page it was started from and even the browser tab. Each
-job is stored under an unguessable run id. The id goes into the tab's URL
-(``?run=<id>``), so reloading the tab finds the job again and restores the
-data choices and the trained model from it.
+job is stored under an unguessable run id. The ids of the tab's runs go
+into its URL (``?run=<current>&run=<other>...``, at most `state.MAX_RUNS`),
+so reloading the tab finds the jobs again and restores the data choices,
+the kept runs and the current model from them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import copy
 import logging
 import secrets
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -51,9 +53,11 @@ class RunRecord:
     config: TrainConfig
     # Wall-clock time (`time.time()`) when the job's thread was started.
     started_at: float
-    # The decision threshold last chosen for this run's model, so a reloaded
-    # tab shows the same one.
+    # The decision threshold and abstain band last chosen for this run's
+    # model, so a reloaded tab shows the same ones. A threshold of None means
+    # none was chosen yet.
     threshold: float | None = None
+    abstain_band: tuple[float, float] | None = None
 
     @property
     def is_running(self) -> bool:
@@ -142,9 +146,20 @@ class JobRegistry:
             logger.info("evicted finished training run %s", evicted.run_id[:6])
 
 
+# Seconds a thread may hold the GIL while another waits (Python's default is
+# 0.005). Training threads run in the server process, and with the default
+# they starve its event loop and script threads. On 2 busy cores with five
+# tabs training at once, a tab's live curve went 14-25 s without an update,
+# and most fragment reruns reached the browser without their output. With
+# 0.0005 the longest gap was 4-7 s and the jobs trained 3x more epochs, as a
+# thread back from a short torch kernel waits less for the GIL.
+GIL_SWITCH_INTERVAL_S = 0.0005
+
+
 @st.cache_resource
 def get_registry() -> JobRegistry:
-    """Return the one registry of this server process."""
+    """Create the one registry of this server process, on first use."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     return JobRegistry()
 
 
@@ -171,27 +186,26 @@ def start_training(config: TrainConfig) -> RunRecord:
     record = get_registry().start(tab.data, config)
     tab.run_id = record.run_id
     tab.train_config = config
-    st.query_params[RUN_PARAM] = record.run_id
+    _write_url_run_ids()
     return record
 
 
 def sync_session() -> None:
-    """Link this tab to its training run and collect a finished run's model.
+    """Link this tab to its training runs and collect a finished run's model.
 
-    Called once per full rerun, before any page is drawn. A tab without a
-    run id adopts the one in the URL (a reloaded tab) and restores the data
-    choices stored with that run.
+    Called once per full rerun, before any page is drawn. On the tab's first
+    rerun, the run ids in the URL (a reloaded tab) bring back the kept runs
+    and the data choices of the current one.
     """
     tab = state.get()
-    registry = get_registry()
-    url_run_id = st.query_params.get(RUN_PARAM)
-    if tab.run_id is None and url_run_id and url_run_id != tab.missing_run_id:
-        _adopt_run(url_run_id)
-    if tab.run_id is not None and url_run_id != tab.run_id:
-        # Page navigation drops query parameters, so put the id back.
-        st.query_params[RUN_PARAM] = tab.run_id
+    if not tab.url_runs_read:
+        tab.url_runs_read = True
+        if tab.run_id is None:
+            _restore_runs(url_run_ids())
+    # Page navigation drops query parameters, so put the ids back.
+    _write_url_run_ids()
 
-    record = registry.get(tab.run_id)
+    record = get_registry().get(tab.run_id)
     if record is None or record.is_running or tab.model_run_id == record.run_id:
         return
     if record.job.model is not None:
@@ -200,22 +214,108 @@ def sync_session() -> None:
             state.set_threshold(record.threshold)
 
 
+def url_run_ids() -> list[str]:
+    """Return the distinct run ids of the URL, the current one first.
+
+    Repeated ``run`` parameters and comma-separated lists are both read. Only
+    the first `state.MAX_RUNS` ids count, so a crafted URL cannot make a tab
+    look up more.
+    """
+    ids: list[str] = []
+    for value in st.query_params.get_all(RUN_PARAM):
+        for run_id in value.split(","):
+            run_id = run_id.strip()
+            if run_id and run_id not in ids:
+                ids.append(run_id)
+    return ids[: state.MAX_RUNS]
+
+
+def tab_run_ids() -> list[str]:
+    """Return the ids of this tab's runs for its URL: current first, then kept."""
+    tab = state.get()
+    if tab.run_id is None:
+        return []
+    others = [entry.run_id for entry in tab.runs if entry.run_id != tab.run_id]
+    # A running current run is not kept yet, so the oldest kept one gives way.
+    return [tab.run_id, *others[-(state.MAX_RUNS - 1) :]]
+
+
+def _write_url_run_ids() -> None:
+    ids = tab_run_ids()
+    if ids and st.query_params.get_all(RUN_PARAM) != ids:
+        st.query_params[RUN_PARAM] = ids
+
+
+def _store_choices(entry: state.RunEntry) -> None:
+    """Copy a kept run's threshold and band to its record, for a reloaded tab."""
+    record = get_registry().get(entry.run_id)
+    if record is not None:
+        record.threshold = entry.threshold
+        record.abstain_band = entry.abstain_band
+
+
+# Set at import: app.py imports this module before it runs any page that
+# changes a threshold.
+state.set_choices_sink(_store_choices)
+
+
 def remember_threshold(threshold: float) -> None:
-    """Store the chosen threshold with this tab's run, for a reloaded tab."""
+    """Store the chosen threshold with this tab's run, for a reloaded tab.
+
+    `state.set_threshold` already does so through the choices sink; this
+    stays for callers that set the threshold another way.
+    """
     record = current_record()
     tab = state.get()
     if record is not None and tab.model_run_id == record.run_id:
         record.threshold = float(threshold)
 
 
-def _adopt_run(run_id: str) -> None:
-    tab = state.get()
-    record = get_registry().get(run_id)
-    if record is None:
-        tab.missing_run_id = run_id
-        logger.info("training run %s from the URL is not on this server", run_id[:6])
+def _restore_runs(run_ids: list[str]) -> None:
+    """Bring back the runs of a reloaded tab from the registry.
+
+    The runs become the tab's kept runs in the order they were started. The
+    first id is the current run. When the registry no longer contains it,
+    the newest run it still contains becomes current. Unknown ids are
+    counted for the Runs page's notice and otherwise ignored.
+    """
+    if not run_ids:
         return
-    tab.run_id = run_id
-    tab.data = copy.copy(record.data)
-    tab.train_config = record.config
-    logger.info("restored training run %s into a new session", run_id[:6])
+    tab = state.get()
+    registry = get_registry()
+    found = {run_id: registry.get(run_id) for run_id in run_ids}
+    records = sorted(
+        (record for record in found.values() if record is not None),
+        key=lambda record: record.started_at,
+    )
+    tab.n_missing_runs = len(run_ids) - len(records)
+    if found[run_ids[0]] is None:
+        tab.missing_run_id = run_ids[0]
+    if tab.n_missing_runs:
+        logger.info(
+            "%d training run(s) from the URL are not on this server",
+            tab.n_missing_runs,
+        )
+    if not records:
+        return
+    for record in records:
+        if not record.is_running and record.job.model is not None:
+            state.restore_run(
+                record.run_id,
+                record.job.model,
+                finished_at=record.ended_at or record.started_at,
+                data=record.data_summary,
+                threshold=record.threshold,
+                abstain_band=record.abstain_band,
+            )
+    current = found[run_ids[0]] or records[-1]
+    tab.run_id = current.run_id
+    tab.data = copy.copy(current.data)
+    tab.train_config = current.config
+    if state.find_run(current.run_id) is not None:
+        state.use_run(current.run_id)
+    logger.info(
+        "restored %d training run(s) into a new session, current %s",
+        len(records),
+        current.run_id[:6],
+    )

@@ -19,6 +19,7 @@ trained on, because the Data page may have moved on to other data since.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -165,8 +166,12 @@ class ExplorerState:
     upload_error: str | None = None
     train_config: TrainConfig | None = None
     run_id: str | None = None
-    # A run id from the URL that the job registry no longer holds.
+    # The run ids of the URL are read once, on the tab's first rerun.
+    url_runs_read: bool = False
+    # The URL's current run id when the job registry no longer holds it,
+    # and how many of the URL's run ids it no longer holds.
     missing_run_id: str | None = None
+    n_missing_runs: int = 0
     model: TrainedModel | None = None
     model_run_id: str | None = None
     # The data the current model was trained on; None for a model file.
@@ -194,6 +199,8 @@ class ExplorerState:
     predict_error: str | None = None
     prediction: PredictionResult | None = None
     prediction_csv: bytes | None = None
+    # What the formula escaping of `prediction_csv` changed, or None.
+    prediction_csv_note: str | None = None
     prediction_signature: tuple[Any, ...] | None = None
     # The probabilities [lower, upper) sent to review, or None for no band,
     # and the last range the band slider showed, kept while the band is off.
@@ -257,6 +264,7 @@ def set_model(
     tab.model_bytes_threshold = None
     tab.prediction = None
     tab.prediction_csv = None
+    tab.prediction_csv_note = None
     tab.prediction_signature = None
     tab.abstain_band = model.abstain_band
     tab.abstain_range = model.abstain_band
@@ -294,6 +302,37 @@ def _remember_run(model: TrainedModel, run_id: str, data: DataSummary | None) ->
     del tab.runs[:-MAX_RUNS]
 
 
+def restore_run(
+    run_id: str,
+    model: TrainedModel,
+    finished_at: float,
+    data: DataSummary | None,
+    threshold: float | None = None,
+    abstain_band: tuple[float, float] | None = None,
+) -> RunEntry:
+    """Keep a finished run of a reloaded tab, without making it current.
+
+    A `threshold` of None means none was chosen, so the model's own is kept.
+    """
+    existing = find_run(run_id)
+    if existing is not None:
+        return existing
+    tab = get()
+    tab.n_runs += 1
+    entry = RunEntry(
+        number=tab.n_runs,
+        run_id=run_id,
+        model=model,
+        threshold=float(model.threshold if threshold is None else threshold),
+        finished_at=finished_at,
+        abstain_band=abstain_band,
+        data=data,
+    )
+    tab.runs.append(entry)
+    del tab.runs[:-MAX_RUNS]
+    return entry
+
+
 def find_run(run_id: str | None) -> RunEntry | None:
     """Return the kept run with `run_id`, or None."""
     return next((entry for entry in get().runs if entry.run_id == run_id), None)
@@ -323,13 +362,25 @@ def use_run(run_id: str) -> None:
     tab.abstain_range = band
 
 
+# Called with a kept run whose threshold or band changed. The job registry
+# sets it, so that a reloaded tab gets the run's choices back from the server.
+_choices_sink: Callable[[RunEntry], None] | None = None
+
+
+def set_choices_sink(sink: Callable[[RunEntry], None] | None) -> None:
+    """Set the function that stores a kept run's threshold and band elsewhere."""
+    global _choices_sink
+    _choices_sink = sink
+
+
 def set_threshold(threshold: float) -> None:
     """Store the decision threshold that metrics, export and prediction use."""
     tab = get()
     tab.threshold = float(threshold)
     entry = current_run()
-    if entry is not None:
+    if entry is not None and entry.threshold != tab.threshold:
         entry.threshold = tab.threshold
+        _store_choices(entry)
 
 
 def set_abstain_band(band: tuple[float, float] | None) -> None:
@@ -337,8 +388,14 @@ def set_abstain_band(band: tuple[float, float] | None) -> None:
     tab = get()
     tab.abstain_band = None if band is None else (float(band[0]), float(band[1]))
     entry = current_run()
-    if entry is not None:
+    if entry is not None and entry.abstain_band != tab.abstain_band:
         entry.abstain_band = tab.abstain_band
+        _store_choices(entry)
+
+
+def _store_choices(entry: RunEntry) -> None:
+    if _choices_sink is not None:
+        _choices_sink(entry)
 
 
 def export_model() -> TrainedModel:

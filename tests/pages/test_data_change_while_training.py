@@ -37,6 +37,10 @@ def start_long_run(at: AppTest) -> RunRecord:
     record = get_registry().get(tab_state(at).run_id)
     assert record is not None
     assert record.is_running
+    # A run stopped before its first epoch ends gets another message than
+    # the one these tests read, and the first epoch of a process can wait
+    # seconds for torch's lazy imports.
+    wait_for_epochs(record, 1)
     return record
 
 
