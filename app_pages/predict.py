@@ -22,9 +22,6 @@ widgets.page_intro(
 )
 
 CURRENT, UPLOADED = "current", "uploaded"
-# NOTE: session-state key of the formula-escaping note of the predictions
-# download; it belongs next to `prediction_csv` in components.state.
-_CSV_NOTE_KEY = "predict_csv_note"
 
 
 def download_section(model: TrainedModel) -> None:
@@ -102,7 +99,7 @@ def clear_prediction() -> None:
     tab.prediction = None
     tab.prediction_csv = None
     tab.prediction_signature = None
-    st.session_state.pop(_CSV_NOTE_KEY, None)
+    tab.prediction_csv_note = None
 
 
 def choose_model() -> tuple[TrainedModel | None, tuple[object, ...]]:
@@ -208,7 +205,7 @@ def prediction_section(model: TrainedModel, model_key: tuple[object, ...]) -> No
         tab.prediction = model.predict(table.frame, written=table.text)
         safe_csv = to_safe_csv(tab.prediction.frame)
         tab.prediction_csv = safe_csv.data
-        st.session_state[_CSV_NOTE_KEY] = safe_csv.note()
+        tab.prediction_csv_note = safe_csv.note()
         tab.prediction_signature = signature
 
     result = tab.prediction
@@ -236,7 +233,7 @@ def prediction_section(model: TrainedModel, model_key: tuple[object, ...]) -> No
         on_click="ignore",
         icon=":material/download:",
     )
-    csv_note = st.session_state.get(_CSV_NOTE_KEY)
+    csv_note = tab.prediction_csv_note
     if csv_note:
         st.caption(text.message(csv_note))
 
