@@ -66,5 +66,7 @@ navigation = st.navigation(
     ]
 )
 navigation.run()
-# Drawn after the page, so it shows what the page's action just changed.
-widgets.sidebar_status()
+# Drawn after the page, so it shows what the page's action just changed. The
+# Train page polls the run itself, and its full rerun at the end of the run
+# redraws the sidebar too.
+widgets.sidebar_status(poll=navigation.url_path != "train")

@@ -416,19 +416,23 @@ def model_status_text() -> str:
     return f"trained ({len(history)} epochs, val loss {loss:.3f})"
 
 
-def sidebar_status() -> None:
+def sidebar_status(poll: bool = True) -> None:
     """Draw the dataset, target and model status in the sidebar.
 
-    While this tab's model trains, the status redraws itself every second,
-    on whichever page the tab shows.
+    While this tab's model trains and `poll` is true, the status redraws
+    itself every second. A page that polls the run itself passes False,
+    because with two polling fragments on a page and five tabs training on
+    2 cores, Streamlit 1.67 ran only the sidebar's reruns and the page's
+    live curve and Stop button froze.
     """
     record = jobs.current_record()
     running = record is not None and record.is_running
     with st.sidebar:
-        st.fragment(run_every=1.0 if running else None)(_sidebar_body)(running)
+        every = 1.0 if running and poll else None
+        st.fragment(run_every=every)(_sidebar_body)(running, poll)
 
 
-def _sidebar_body(was_running: bool) -> None:
+def _sidebar_body(was_running: bool, poll: bool = True) -> None:
     tab = state.get()
     st.markdown("**Status**")
     if tab.data is None:
@@ -441,7 +445,10 @@ def _sidebar_body(was_running: bool) -> None:
         )
         target = tab.data.target
         st.caption(f"Target: {text.name(target) if target else 'not chosen'}")
-    st.caption(f"Model: {model_status_text()}")
+    if was_running and not poll:
+        st.caption("Model: training, with its progress on this page")
+    else:
+        st.caption(f"Model: {model_status_text()}")
     record = jobs.current_record()
     summary, verb = tab.model_data, "Trained on"
     if record is not None and record.is_running:

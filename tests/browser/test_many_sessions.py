@@ -118,10 +118,9 @@ def stop_all(pages: list[Page]) -> None:
         wait_for_stop(page, index)
 
 
-# NOTE: once, in a full browser-suite run on a loaded machine, one tab's
-# click on Stop was not followed by the outcome within 60 s. Whether the
-# click was lost by the polling fragment is not known yet, so the test
-# clicks again after STOP_RETRY_MS and prints how often it had to.
+# With the sidebar polling too, five tabs froze the Train page's live
+# fragment and its Stop button; the test still clicks again after
+# STOP_RETRY_MS and prints how often it had to, so a lost click shows.
 STOP_RETRY_MS = 20_000
 
 
