@@ -354,19 +354,28 @@ def _evaluate_command(args: argparse.Namespace, out: TextIO) -> int:
     target = encode_model_labels(
         frame[model.target_name], model.classes_, model.pos_label
     )
-    note = target.missing_note()
+    note = target.missing_note("scoring")
     if note:
         out.write(f"note: {note[0].upper()}{note[1:]}.\n")
-    rows = frame.loc[target.keep].reset_index(drop=True)
-    problems: list[Problem] = []
-    proba = model.predict_proba(rows, problems)
-    scored = np.ones(len(rows), dtype=bool)
+    # Every row is encoded, so the row numbers in the problems are the
+    # file's data rows; the problems of rows without a label are not shown.
+    found: list[Problem] = []
+    proba = model.predict_proba(frame, found)
+    problems = [problem for problem in found if target.keep[problem.row - 1]]
+    scored = target.keep.copy()
     for problem in problems:
         scored[problem.row - 1] = False
         out.write(f"skipped: {problem.message}\n")
-    y_true = target.y[scored]
+    codes = np.full(len(frame), -1, dtype=np.int64)
+    codes[target.keep] = target.y
     out.write(f"scored {int(scored.sum())} of {len(frame)} rows\n")
-    _write_scores(model, y_true, proba[scored], out, source="this file")
+    if not scored.any():
+        raise ExplorerError(
+            "no row could be scored: every labelled row has a value the model "
+            "cannot encode (listed above). Fix those values or score rows "
+            "like the ones the model was trained on"
+        )
+    _write_scores(model, codes[scored], proba[scored], out, source="this file")
     return 0
 
 

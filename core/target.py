@@ -77,15 +77,18 @@ class TargetEncoding:
         """Number of rows excluded because their label is missing."""
         return len(self.missing_rows)
 
-    def missing_note(self) -> str:
-        """Describe the excluded rows, or return "" when none were excluded."""
+    def missing_note(self, left_out_of: str = "training") -> str:
+        """Describe the excluded rows, or return "" when none were excluded.
+
+        `left_out_of` names what the rows are left out of, such as "scoring".
+        """
         if not self.missing_rows:
             return ""
         shown = _join_rows(self.missing_rows)
         noun = "row has" if self.n_missing == 1 else "rows have"
         return (
             f"{self.n_missing} {noun} no target value (data {shown}); "
-            "they are left out of training"
+            f"they are left out of {left_out_of}"
         )
 
     def merge_note(self) -> str:

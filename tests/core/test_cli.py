@@ -385,3 +385,30 @@ def test_predict_renamed_empty_header(model_file, tmp_path):
     assert list(written.columns[:5]) == ["id", "column_2", "device", "tier", "visits"]
     assert written["column_2"].tolist() == ["x", "y"]
     assert written["id"].tolist() == ["007", "008"]
+
+
+def test_evaluate_names_file_rows(model_file, tmp_path):
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "device,tier,visits,converted\n"
+        "desktop,mid,6,\n"
+        "mobile,low,2,\n"
+        "watch,mid,6,yes\n"
+        "desktop,high,12,yes\n"
+        "mobile,low,1,no\n"
+    )
+    status, text = run(["evaluate", str(model_file), str(rows)])
+    assert status == 0, text
+    assert "they are left out of scoring" in text
+    assert "skipped: row 3:" in text
+    assert "scored 2 of 5 rows" in text
+
+
+def test_evaluate_without_scorable_rows(model_file, tmp_path, capsys):
+    rows = tmp_path / "rows.csv"
+    rows.write_text("device,tier,visits,converted\nwatch,mid,6,yes\nwatch,low,1,no\n")
+    status, _ = run(["evaluate", str(model_file), str(rows)])
+    assert status == 2
+    error = capsys.readouterr().err
+    assert "no row could be scored" in error
+    assert "y_true" not in error
