@@ -58,7 +58,10 @@ _SEPARATOR_NAMES = {
 # Separators that are a decimal mark in some locale, so one group alone
 # ("1,234") does not tell a thousands separator from a decimal mark.
 _DECIMAL_LIKE = (".", ",")
-_THREE_DECIMALS = re.compile(r"[+-]?[1-9]\d{0,2},\d{3}")
+_THREE_DECIMALS = {
+    mark: re.compile(rf"[+-]?[1-9]\d{{0,2}}{re.escape(mark)}\d{{3}}")
+    for mark in (",", ".")
+}
 # Examples listed per separator in the note on mixed separators.
 _MAX_EXAMPLES = 3
 
@@ -160,6 +163,7 @@ def _apply_thousands(
     decimal: str,
     sample_values: Callable[[int], list[str]],
     notes: list[str],
+    delimiter: str = ",",
 ) -> pd.DataFrame:
     """Convert text columns of numbers with a thousands separator.
 
@@ -174,8 +178,11 @@ def _apply_thousands(
     read, kept = [], []
     for position, column in enumerate(frame.columns):
         series = frame.iloc[:, position]
-        if decimal == "," and pd.api.types.is_float_dtype(series.dtype):
-            note = _comma_groups_note(column, sample_values(position), decimal)
+        # A comma file writes thousands groups with "." only in quotes, so
+        # "1.250" there is taken as a decimal without a note.
+        may_group = decimal == "," or delimiter != ","
+        if may_group and pd.api.types.is_float_dtype(series.dtype):
+            note = _three_decimals_note(column, sample_values(position), decimal)
             if note:
                 kept.append(note)
             continue
@@ -230,25 +237,28 @@ def _apply_thousands(
     return frame
 
 
-def _comma_groups_note(column: str, values: list[str], decimal: str) -> str | None:
-    """Point out a decimal-comma column that reads like thousands groups.
+def _three_decimals_note(column: str, values: list[str], decimal: str) -> str | None:
+    """Point out a decimal column that reads like thousands groups.
 
-    In a decimal-comma file "1,234" is 1.234, as pandas reads it, and the
-    comma is never taken as a thousands separator. When every value of the
-    sample has exactly three digits after the comma, as an ID or a count
-    with a thousands separator would, the note states how it was read.
+    "1,234" in a decimal-comma file is 1.234, and "1.250" in a ';' file with
+    a decimal point is 1.25, as pandas reads them: the decimal mark is never
+    taken as a thousands separator. When every value of the sample has
+    exactly three digits after the mark, as a count or a price with a
+    thousands separator would (German Excel writes 1.250 for 1250), the
+    note states how the column was read.
     """
-    if decimal != "," or not values:
+    if not values:
         return None
-    if not all(_THREE_DECIMALS.fullmatch(value) for value in values):
+    if not all(_THREE_DECIMALS[decimal].fullmatch(value) for value in values):
         return None
     example = values[0]
+    mark_name = "comma" if decimal == "," else "point"
     return (
-        f"Column {column!r} was read with ',' as the decimal mark, so "
-        f"{example!r} is {example.replace(',', '.')}. Every value has exactly "
-        "three digits after the comma, as numbers with a thousands separator "
-        "would have. If ',' separates thousands there, remove it in the file "
-        "to read whole numbers."
+        f"Column {column!r} was read with {decimal!r} as the decimal mark, so "
+        f"{example!r} is {float(example.replace(',', '.')):g}. Every value has "
+        f"exactly three digits after the {mark_name}, as numbers with a "
+        f"thousands separator would have. If {decimal!r} separates thousands "
+        "there, remove it in the file to read whole numbers."
     )
 
 

@@ -323,6 +323,7 @@ def read_csv(
             dialect.decimal,
             lambda position: _sample_values(dialect.records, position),
             notes,
+            delimiter=dialect.delimiter,
         )
         if keep_text and not problems:
             text = _read_text(csv_file, start, encoding, dialect, limits, frame)

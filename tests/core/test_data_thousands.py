@@ -136,6 +136,29 @@ def test_thousands_comma_decimal_id_column():
     assert not any("thousands separator were read" in n for n in table.notes)
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_thousands_point_decimal_groups_noted(delimiter):
+    # German Excel writes 1.250 for 1250; with no decimal comma anywhere the
+    # file reads with a decimal point, so the note must say how it read.
+    content = f"preis{delimiter}menge\n1.250{delimiter}3\n12.500{delimiter}4\n"
+    table = read_text(content)
+    assert table.frame["preis"].tolist() == [1.25, 12.5]
+    note = note_with(table, "three digits after the point")
+    assert "Column 'preis'" in note
+    assert "'1.250' is 1.25" in note
+
+
+def test_thousands_point_decimal_comma_file_quiet():
+    table = read_text("price,n\n1.250,3\n12.500,4\n")
+    assert table.frame["price"].tolist() == [1.25, 12.5]
+    assert not any("three digits" in n for n in table.notes)
+
+
+def test_thousands_point_decimals_vary_quiet():
+    table = read_text("x;y\n1.25;3\n12.500;4\n")
+    assert not any("three digits" in n for n in table.notes)
+
+
 def test_thousands_mixed_separators_stay_text():
     table = read_text("name;amount\na;1.234,56\nb;1 234,56\nc;5\nd;2.000\n")
     assert table.frame["amount"].tolist() == ["1.234,56", "1 234,56", "5", "2.000"]
