@@ -147,6 +147,45 @@ def _grouping(texts: pd.Series, decimal: str) -> _Grouping | None:
     return _Grouping(examples, settled, bool(with_decimal.any()))
 
 
+def _late_text_note(column: str, texts: pd.Series, decimal: str) -> str | None:
+    """Name the later values that kept a column of sampled numbers as text.
+
+    Returns None unless the column starts with plain numbers, so a column
+    of words is not described.
+    """
+    plain, _ = _PATTERNS[decimal]
+    is_number = _matches(texts, plain)
+    present = texts.notna().to_numpy(dtype=bool)
+    if not is_number[: min(len(texts), 100)].any():
+        return None
+    others = np.flatnonzero(present & ~is_number)
+    if not len(others):
+        return None
+    values = list(dict.fromkeys(texts.iloc[others[:1000]].tolist()))[:_MAX_EXAMPLES]
+    shown = ", ".join(repr(value) for value in values)
+    return (
+        f"Column {column!r} has numbers in its first rows, but later values "
+        f"such as {shown} (from data row {others[0] + 1:,}) are not numbers "
+        f"with {decimal!r} as the decimal mark, so the column was read as "
+        "text. If those values are numbers, write them like the others, "
+        "without a thousands separator, or choose an encoding for the column "
+        "as text."
+    )
+
+
+def _may_have_groups(values: list[str], decimal: str) -> bool:
+    """Tell whether a text column's sample makes it a candidate.
+
+    That is when the sample shows grouped numbers, or when every sampled
+    value is a plain number: pandas then kept the column as text because
+    of values past the sample, which may be grouped numbers.
+    """
+    if _sample_grouping(values, decimal) is not None:
+        return True
+    plain, _ = _PATTERNS[decimal]
+    return bool(values) and all(re.fullmatch(plain, value) for value in values)
+
+
 def _sample_grouping(values: list[str], decimal: str) -> _Grouping | None:
     """Classify the values of one column in the sample."""
     # The pattern matches single characters, so it can check all at once.
@@ -191,7 +230,7 @@ def _apply_thousands(
         # A column of mixed chunks (object dtype) may show its grouped values
         # only past the sample, so it is always checked.
         mixed = series.dtype == object
-        if not mixed and _sample_grouping(sample_values(position), decimal) is None:
+        if not mixed and not _may_have_groups(sample_values(position), decimal):
             continue
         if mixed:
             # Mixed chunks: the numbers of the chunks that pandas parsed stay.
@@ -207,6 +246,10 @@ def _apply_thousands(
             texts = series.str.strip()
         grouping = _grouping(texts, decimal)
         if grouping is None:
+            if not mixed:
+                note = _late_text_note(column, texts, decimal)
+                if note:
+                    kept.append(note)
             continue
         problem = _kept_as_text(column, grouping, decimal)
         if problem:

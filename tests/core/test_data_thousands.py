@@ -235,3 +235,21 @@ def test_thousands_profile_numeric(text):
     assert profiles["amount"].kind == "numeric"
     assert profiles["amount"].dtype == "float64"
     assert profiles["amount"].suggested_encoding == "numeric"
+
+
+def test_thousands_first_after_sample():
+    rows = "".join("1234,x\n" for _ in range(20_000))
+    table = read_text("a,b\n" + rows + '"1,234,567",y\n')
+    assert table.frame["a"].dtype == np.int64
+    assert table.frame["a"].iloc[-1] == 1_234_567
+    assert note_with(table, "'1,234,567' read as 1234567")
+
+
+def test_thousands_decimal_comma_after_sample():
+    rows = "".join("1234;x\n" for _ in range(20_000))
+    # The sample has no decimal comma, so the file reads with a point and
+    # the late value cannot be a number: the column stays text, with a note.
+    table = read_text("a;b\n" + rows + "1.234,5;y\n")
+    assert table.frame["a"].iloc[-1] == "1.234,5"
+    note = note_with(table, "has numbers in its first rows")
+    assert "'1.234,5' (from data row 20,001)" in note
