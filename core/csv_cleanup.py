@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 
 from core.csv_dialect import NA_MARKERS, _count, _names
@@ -194,7 +195,18 @@ def _drop_rows(frame: pd.DataFrame, rows: pd.Index, notes: list[str]) -> pd.Data
     """Drop the empty `rows` found by `_empty_rows`, with a note."""
     if rows.empty:
         return frame
-    notes.append(f"Skipped {_count(len(rows), 'row')} in which every field is empty.")
+    # Positions, not labels: the labels are the values of a first column
+    # that pandas made the index.
+    numbers = np.flatnonzero(frame.index.isin(rows)) + 1
+    shown = ", ".join(str(number) for number in numbers[:5])
+    if len(numbers) > 5:
+        shown += f" and {len(numbers) - 5:,} more"
+    noun, pronoun = ("data row", "it") if len(numbers) == 1 else ("data rows", "them")
+    notes.append(
+        f"Skipped {_count(len(rows), 'row')} in which every field is empty "
+        f"({noun} {shown}). Rows are numbered without {pronoun} from here on, "
+        "so a later row number counts only the rows that were kept."
+    )
     return frame.drop(index=rows).reset_index(drop=True)
 
 

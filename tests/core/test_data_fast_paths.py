@@ -205,3 +205,12 @@ def test_row_limit_exact_with_row_cap(max_rows):
             read_csv(content, ReadLimits(max_rows=max_rows))
     else:
         assert len(read_csv(content, ReadLimits(max_rows=max_rows)).frame) == 5_000
+
+
+def test_empty_rows_note_names_rows():
+    content = b"a,b\n1,2\n,\n3,4\n,\n,\n" + b"".join(b"5,6\n" for _ in range(3))
+    table = read_csv(content)
+    note = next(n for n in table.notes if n.startswith("Skipped 3 rows"))
+    assert "(data rows 2, 4, 5)" in note
+    assert "numbered without them" in note
+    assert len(table.frame) == 5
