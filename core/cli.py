@@ -341,7 +341,8 @@ def _evaluate_command(args: argparse.Namespace, out: TextIO) -> int:
     model = load_model(args.model)
     if args.threshold is not None:
         model = model.with_threshold(args.threshold)
-    table = _read_data(args.data, ReadLimits(), out)
+    # One labelled row is a valid file to score, as in `predict`.
+    table = _read_data(args.data, ReadLimits(min_rows=1), out)
     frame = table.frame
     if model.target_name not in frame.columns:
         raise ExplorerError(

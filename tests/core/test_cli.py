@@ -412,3 +412,11 @@ def test_evaluate_without_scorable_rows(model_file, tmp_path, capsys):
     error = capsys.readouterr().err
     assert "no row could be scored" in error
     assert "y_true" not in error
+
+
+def test_evaluate_scores_a_single_row(model_file, tmp_path):
+    one_row = tmp_path / "one.csv"
+    one_row.write_text("device,tier,visits,converted\ndesktop,mid,6,yes\n")
+    status, text = run(["evaluate", str(model_file), str(one_row)])
+    assert status == 0, text
+    assert "scored 1 of 1 rows" in text
