@@ -47,7 +47,6 @@ def threshold_section(model: TrainedModel) -> None:
         key=slider_key,
     )
     state.set_threshold(threshold)
-    jobs.remember_threshold(threshold)
     at_threshold = table.at(threshold)
     st.caption(figures.threshold_rule_text(threshold))
     # The cards come first: Streamlit sends elements in order, so the numbers

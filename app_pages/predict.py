@@ -68,7 +68,7 @@ def model_upload_section() -> TrainedModel | None:
         except ExplorerError as error:
             widgets.log_error(f"loading model file {uploaded.name!r}", error)
             # The failed file replaces the last one, so nothing is predicted
-            # with a model the user no longer sees in the uploader.
+            # with a model that the uploader no longer shows.
             tab.model_upload_error = str(error)
             tab.uploaded_model = None
             tab.uploaded_model_name = uploaded.name
@@ -241,7 +241,7 @@ def prediction_section(model: TrainedModel, model_key: tuple[object, ...]) -> No
 def shown_frame(result: PredictionResult) -> pd.DataFrame:
     """Return the predictions with an empty prediction cell for unscored rows.
 
-    The grid would show "None" there, and the problem column says why.
+    The grid would show "None" there, and the problem column gives the reason.
     """
     shown = result.frame.copy()
     shown["prediction"] = shown["prediction"].fillna("")

@@ -259,18 +259,6 @@ def _store_choices(entry: state.RunEntry) -> None:
 state.set_choices_sink(_store_choices)
 
 
-def remember_threshold(threshold: float) -> None:
-    """Store the chosen threshold with this tab's run, for a reloaded tab.
-
-    `state.set_threshold` already does so through the choices sink; this
-    stays for callers that set the threshold another way.
-    """
-    record = current_record()
-    tab = state.get()
-    if record is not None and tab.model_run_id == record.run_id:
-        record.threshold = float(threshold)
-
-
 def _restore_runs(run_ids: list[str]) -> None:
     """Bring back the runs of a reloaded tab from the registry.
 

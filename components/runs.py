@@ -13,7 +13,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from components import figures, state, widgets
+from components import figures, state, text, widgets
 from core.errors import ExplorerError
 from core.metrics import multiclass_metrics
 
@@ -23,15 +23,6 @@ NOT_APPLICABLE = "—"
 
 def _number(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}f}" if math.isfinite(value) else "undefined"
-
-
-def data_caption(summary: state.DataSummary, running: bool) -> str:
-    """Return "Trains on **penguins.csv**: target **species**, 333 rows, ..."."""
-    verb = "Trains on" if running else "Trained on"
-    return (
-        f"{verb} **{summary.name}**: target **{summary.target}**, "
-        f"{summary.n_rows} rows, {summary.n_features} features."
-    )
 
 
 def data_change_notice(
@@ -75,7 +66,8 @@ def data_notice(summary: state.DataSummary | None, running: bool) -> None:
         return
     notice = data_change_notice(summary, state.get().data, running)
     if notice is not None:
-        st.warning(notice, icon=":material/swap_horiz:")
+        # The notice quotes file and target names, so it is shown as text.
+        st.warning(text.plain(notice), icon=":material/swap_horiz:")
 
 
 def settings_rows(entry: state.RunEntry) -> dict[str, str]:

@@ -168,8 +168,8 @@ class ExplorerState:
     run_id: str | None = None
     # The run ids of the URL are read once, on the tab's first rerun.
     url_runs_read: bool = False
-    # The URL's current run id when the job registry no longer holds it,
-    # and how many of the URL's run ids it no longer holds.
+    # The URL's current run id when the job registry no longer contains it,
+    # and how many of the URL's run ids it no longer contains.
     missing_run_id: str | None = None
     n_missing_runs: int = 0
     model: TrainedModel | None = None

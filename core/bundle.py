@@ -33,7 +33,8 @@ from core.threshold_tools import REVIEW_LABEL, check_band
 from core.training import EpochRecord, TrainConfig
 
 logger = logging.getLogger(__name__)
-# How the weights-only unpickler of torch 2.13 names the global it refused.
+# The text in which the weights-only unpickler of torch 2.13 names the
+# global it refused.
 _BLOCKED_GLOBAL = re.compile(r"unsupported (?:global: )?GLOBAL (\S+)", re.IGNORECASE)
 
 FORMAT_NAME = "classifier-explorer-model"
@@ -240,20 +241,23 @@ class TrainedModel:
         ]
         if not columns or frame.empty:
             return []
+
         missing = frame[[c.name for c in columns]].isna()
         parts = []
         for column in columns:
             n_missing = int(missing[column.name].sum())
             if n_missing:
                 fill = column.fill
-                shown = f"{fill:.4g}" if isinstance(fill, float) else repr(fill)
-                parts.append(f"{column.name!r} in {_rows(n_missing)} with {shown}")
+                fill_text = f"{fill:.4g}" if isinstance(fill, float) else repr(fill)
+                parts.append(f"{column.name!r} in {_rows(n_missing)} with {fill_text}")
         if not parts:
             return []
+
         notes = [
             "Missing values were filled in with the values learned from the "
             f"training rows: {'; '.join(parts)}."
         ]
+
         empty = [c.name for c in columns if missing[c.name].all()]
         if empty:
             names = ", ".join(repr(name) for name in empty)
@@ -262,6 +266,7 @@ class TrainedModel:
                 f"{names} {verb} no value in any row, so every row gets the same "
                 "fill value there and the predictions rest on the other columns."
             )
+
         n_blank = int(missing.all(axis=1).sum())
         if n_blank and len(columns) == len(self.encoder.columns_) and len(columns) > 1:
             verb = "has" if n_blank == 1 else "have"

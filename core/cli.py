@@ -359,7 +359,7 @@ def _evaluate_command(args: argparse.Namespace, out: TextIO) -> int:
     if note:
         out.write(f"note: {note[0].upper()}{note[1:]}.\n")
     # Every row is encoded, so the row numbers in the problems are the
-    # file's data rows; the problems of rows without a label are not shown.
+    # file's data rows. Problems of rows without a label are not shown.
     found: list[Problem] = []
     proba = model.predict_proba(frame, found)
     problems = [problem for problem in found if target.keep[problem.row - 1]]

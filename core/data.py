@@ -689,9 +689,9 @@ def _row_cap(source: _CSVFile, limits: ReadLimits) -> int | None:
     One row past the limit is enough to know the limit is exceeded, but
     pandas 3.1 parses a file about 1.6x slower with `nrows` than without.
     So it is passed only when the file seems to have more rows than the
-    limit, estimated from the line breaks in its leading bytes; that is the
-    case, such as millions of one-character rows, where the cap saves the
-    most memory. A file that has more rows anyway is still rejected after
+    limit, estimated from the line breaks in its leading bytes. That is the
+    case where the cap saves the most memory, such as millions of
+    one-character rows. A file that has more rows anyway is still rejected after
     parsing, which costs at most a parse of ReadLimits.max_bytes.
     """
     n_lines = source.head.count(b"\n")

@@ -5,7 +5,7 @@ Excel, LibreOffice Calc and Google Sheets evaluate a cell that starts with
 return or NUL character can hide such a prefix. A prediction file repeats
 the uploaded rows, so a text value such as ``=HYPERLINK(...)`` from an
 untrusted CSV would become a live formula when the download is opened.
-OWASP ASVS 5.0 (requirement 1.2.10) asks for such a cell to be prefixed
+OWASP ASVS 5.0 (requirement 1.2.10) requires such a cell to be prefixed
 with a single quote, which those programs show as text and do not run.
 """
 

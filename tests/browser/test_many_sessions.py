@@ -119,7 +119,7 @@ def stop_all(pages: list[Page]) -> None:
 
 
 # With the sidebar polling too, five tabs froze the Train page's live
-# fragment and its Stop button; the test still clicks again after
+# fragment and its Stop button. The test still clicks again after
 # STOP_RETRY_MS and prints how often it had to, so a lost click shows.
 STOP_RETRY_MS = 20_000
 
